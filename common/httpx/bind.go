@@ -1,0 +1,159 @@
+package httpx
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"reflect"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+	"github.com/gin-gonic/gin/binding"
+	"github.com/go-playground/validator/v10"
+
+	"github.com/ticketing/common/errs"
+)
+
+// Messages for malformed requests: the contract wants them to say what is wrong.
+var (
+	ErrMalformedJSON = errs.BadRequest("Request body is not valid JSON")
+	ErrNotObject     = errs.BadRequest("Request body must be a JSON object")
+	ErrMalformedID   = errs.BadRequest("Id in the path must be 24 hex characters")
+)
+
+// BindJSON decodes the request body into dst (a pointer to a struct) and
+// checks its `binding` rules. Every failed field becomes one contract field
+// error whose message is the field's `msg` tag, so each route states its
+// messages next to its fields:
+//
+//	Email string `json:"email" binding:"required,email" msg:"Email must be valid"`
+//
+// A field of the wrong JSON type fails the same way as one that breaks its
+// rule. An empty body counts as {} so the caller hears which fields are missing.
+func BindJSON(c *gin.Context, dst any) error {
+	raw, err := io.ReadAll(c.Request.Body)
+	if err != nil {
+		if isTooLarge(err) {
+			return errs.ErrTooLarge
+		}
+		return errs.Wrap(errs.BadRequest("Request body could not be read"), err)
+	}
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		raw = []byte("{}")
+	}
+	if raw[0] != '{' {
+		if json.Valid(raw) {
+			return ErrNotObject
+		}
+		return ErrMalformedJSON
+	}
+
+	var fields []errs.FieldError
+	seen := map[string]bool{}
+	add := func(jsonName, msg string) {
+		if !seen[jsonName] {
+			seen[jsonName] = true
+			fields = append(fields, errs.FieldError{Message: msg, Field: jsonName})
+		}
+	}
+	t := reflect.TypeOf(dst).Elem()
+
+	// encoding/json carries on past a wrong-typed field and reports the first
+	// one at the end, so the rules below still see the rest of the body.
+	if err := json.Unmarshal(raw, dst); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &typeErr) && typeErr.Field != "":
+			name := strings.SplitN(typeErr.Field, ".", 2)[0]
+			add(name, messageForJSONName(t, name))
+		case errors.As(err, &typeErr):
+			return ErrNotObject
+		default:
+			var fe *FieldDecodeError
+			if errors.As(err, &fe) {
+				add(fe.Field, messageForJSONName(t, fe.Field))
+				break
+			}
+			return errs.Wrap(ErrMalformedJSON, err)
+		}
+	}
+
+	if err := binding.Validator.ValidateStruct(dst); err != nil {
+		var verrs validator.ValidationErrors
+		if !errors.As(err, &verrs) {
+			return errs.Wrap(errs.BadRequest("Request body is invalid"), err)
+		}
+		for _, fe := range verrs {
+			sf, ok := t.FieldByName(fe.StructField())
+			if !ok {
+				add(fe.Field(), fe.Field()+" is invalid")
+				continue
+			}
+			add(jsonName(sf), message(sf))
+		}
+	}
+	if len(fields) > 0 {
+		return errs.Validation(fields...)
+	}
+	return nil
+}
+
+// FieldDecodeError lets a field type with its own UnmarshalJSON (a price that
+// may come as a number or a string) fail as a field error, not as bad JSON.
+type FieldDecodeError struct {
+	Field string
+	Err   error
+}
+
+func (e *FieldDecodeError) Error() string { return e.Field + ": " + e.Err.Error() }
+func (e *FieldDecodeError) Unwrap() error { return e.Err }
+
+func jsonName(sf reflect.StructField) string {
+	name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
+	if name == "" {
+		return sf.Name
+	}
+	return name
+}
+
+func message(sf reflect.StructField) string {
+	if m := sf.Tag.Get("msg"); m != "" {
+		return m
+	}
+	return jsonName(sf) + " is invalid"
+}
+
+func messageForJSONName(t reflect.Type, name string) string {
+	for i := 0; i < t.NumField(); i++ {
+		if sf := t.Field(i); jsonName(sf) == name {
+			return message(sf)
+		}
+	}
+	return name + " is invalid"
+}
+
+// ParamID returns the path parameter name if it is a 24-hex id, else a 400
+// that says so (an id that cannot exist is the caller's mistake, not a 404).
+func ParamID(c *gin.Context, name string) (string, error) {
+	id := c.Param(name)
+	if !IsObjectID(id) {
+		return "", ErrMalformedID
+	}
+	return id, nil
+}
+
+// IsObjectID reports whether s is a 24-hex ObjectId string.
+func IsObjectID(s string) bool {
+	if len(s) != 24 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		ch := s[i]
+		if !((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F')) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,68 @@
+// Package httpx builds the gin engine every service serves: the middleware
+// chain, the contract's error responses, request validation, sessions,
+// health, readiness and metrics.
+package httpx
+
+import (
+	"fmt"
+	"log/slog"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/ticketing/common/errs"
+	"github.com/ticketing/common/session"
+)
+
+// MaxBodyBytes is the largest request body any route accepts (CONTRACT.md §1.1).
+const MaxBodyBytes = 1 << 20
+
+// Config is what NewEngine needs from the service.
+type Config struct {
+	Service  string           // name used in logs and metrics
+	Logger   *slog.Logger     // access log and error details
+	Sessions *session.Manager // when set, every request's session is read (see CurrentUser)
+	Checks   []Check          // what /readyz runs
+	// TrustedProxies are the addresses whose X-Forwarded-For is believed
+	// (the ingress). Empty means loopback and private ranges, where an
+	// ingress sits in a cluster and locally.
+	TrustedProxies []string
+	// Registry receives the HTTP metrics; nil makes a fresh one. /metrics serves it.
+	Registry *prometheus.Registry
+}
+
+// NewEngine returns a gin engine with the standard middleware and the
+// /healthz, /readyz and /metrics routes; the service adds its own routes.
+func NewEngine(cfg Config) (*gin.Engine, error) {
+	if cfg.Logger == nil {
+		return nil, fmt.Errorf("httpx: logger is required")
+	}
+	if cfg.Registry == nil {
+		cfg.Registry = prometheus.NewRegistry()
+	}
+	if len(cfg.TrustedProxies) == 0 {
+		cfg.TrustedProxies = []string{"127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"}
+	}
+	// gin's mode is its own process-wide switch; debug mode prints every route at start.
+	gin.SetMode(gin.ReleaseMode)
+
+	e := gin.New()
+	if err := e.SetTrustedProxies(cfg.TrustedProxies); err != nil {
+		return nil, fmt.Errorf("httpx: trusted proxies: %w", err)
+	}
+	e.HandleMethodNotAllowed = false // an unknown method is a 404, as in the contract
+	e.ContextWithFallback = true     // handlers pass c as context.Context to the store
+
+	m, err := newMetrics(cfg.Registry)
+	if err != nil {
+		return nil, err
+	}
+	e.Use(requestID(), accessLog(cfg.Logger), m.middleware(), recoverer(cfg.Logger), limitBody(MaxBodyBytes))
+	if cfg.Sessions != nil {
+		e.Use(readSession(cfg.Sessions))
+	}
+	e.NoRoute(func(c *gin.Context) { Fail(c, errs.ErrNotFound) })
+
+	health(e, cfg.Checks, cfg.Registry)
+	return e, nil
+}
