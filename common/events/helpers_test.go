@@ -1,0 +1,116 @@
+package events_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ticketing/common/events"
+)
+
+// waitFor bounds every wait on the bus; generous because -race on a small
+// machine is slow, and a passing test never waits this long.
+const waitFor = 15 * time.Second
+
+// syncBuffer lets the listener's workers log while the test reads.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// records parses the JSON log lines written so far.
+func (b *syncBuffer) records(t testing.TB) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for line := range strings.Lines(b.String()) {
+		var rec map[string]any
+		require.NoError(t, json.Unmarshal([]byte(line), &rec), line)
+		out = append(out, rec)
+	}
+	return out
+}
+
+// has reports whether some record has every given key with the given value.
+// Numbers in JSON logs decode as float64.
+func (b *syncBuffer) has(t testing.TB, want map[string]any) bool {
+	t.Helper()
+	for _, rec := range b.records(t) {
+		match := true
+		for k, v := range want {
+			got, ok := rec[k]
+			if s, isString := v.(string); isString && k == "msg" {
+				// Messages are matched by prefix so the test does not pin the wording.
+				gs, _ := got.(string)
+				if !ok || !strings.HasPrefix(gs, s) {
+					match = false
+				}
+				continue
+			}
+			if !ok || got != v {
+				match = false
+			}
+		}
+		if match {
+			return true
+		}
+	}
+	return false
+}
+
+func newLogger() (*slog.Logger, *syncBuffer) {
+	buf := &syncBuffer{}
+	return slog.New(slog.NewJSONHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug})), buf
+}
+
+type delivery struct {
+	msg  events.Payload
+	meta events.Meta
+}
+
+// listenInto makes a listener that acks everything and reports it on out.
+func listenInto[T events.Payload](conn *events.Conn, group string, out chan<- delivery, opts ...events.ListenOption) (*events.Listener, error) {
+	return events.Listen(conn, group, func(_ context.Context, msg T, meta events.Meta) error {
+		out <- delivery{msg, meta}
+		return nil
+	}, opts...)
+}
+
+func receive(t testing.TB, ch <-chan delivery) delivery {
+	t.Helper()
+	select {
+	case d := <-ch:
+		return d
+	case <-time.After(waitFor):
+		t.Fatalf("no message within %v", waitFor)
+		return delivery{}
+	}
+}
+
+func ctxFor(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(t.Context(), waitFor)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func ticket(n int) events.TicketCreated {
+	return events.TicketCreated{ID: oid(n), Version: 0, Title: "ticket", Price: 10, UserID: oid(1000)}
+}
