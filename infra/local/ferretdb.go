@@ -1,0 +1,65 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/FerretDB/FerretDB/ferretdb"
+)
+
+// runFerretDB serves the MongoDB wire protocol from SQLite files until
+// SIGINT/SIGTERM. It runs in a process of its own (started by up) so it can
+// be killed and restarted like a database pod.
+func runFerretDB(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("ferretdb", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	dir := fs.String("dir", "", "directory for the SQLite files, one per database (created if missing)")
+	listen := fs.String("listen", "127.0.0.1:27017", "TCP address to serve the MongoDB protocol on")
+	if help, err := parseFlags(fs, args); help || err != nil {
+		return err
+	}
+	if *dir == "" {
+		return errors.New("ferretdb: --dir is required")
+	}
+	abs, err := filepath.Abs(*dir)
+	if err != nil {
+		return fmt.Errorf("ferretdb: resolve --dir: %w", err)
+	}
+	if err := os.MkdirAll(abs, 0o755); err != nil {
+		return fmt.Errorf("ferretdb: create data dir: %w", err)
+	}
+
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	// FerretDB logs every connection at info level; only its errors are
+	// worth a line in the launcher's output.
+	quiet := slog.New(slog.NewTextHandler(stdout, &slog.HandlerOptions{Level: slog.LevelError}))
+	f, err := ferretdb.New(&ferretdb.Config{
+		Listener:  ferretdb.ListenerConfig{TCP: *listen},
+		Handler:   "sqlite",
+		SQLiteURL: "file:" + abs + "/",
+		Logger:    quiet,
+	})
+	if err != nil {
+		return fmt.Errorf("ferretdb: start on %s with data in %s: %w", *listen, abs, err)
+	}
+
+	done := make(chan error, 1)
+	go func() { done <- f.Run(ctx) }()
+	slog.New(slog.NewTextHandler(stdout, nil)).Info("FerretDB serving", "addr", *listen, "dir", abs)
+
+	// Run returns once ctx is cancelled and every connection is closed.
+	if err := <-done; err != nil {
+		return fmt.Errorf("ferretdb: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/nats-io/nats-streaming-server/server"
+	"github.com/nats-io/nats-streaming-server/stores"
+)
+
+// natsClusterID is the NATS Streaming cluster id every service connects with
+// (NATS_CLUSTER_ID), the same as in the cluster.
+const natsClusterID = "ticketing"
+
+// runNATS runs an embedded NATS Streaming server until SIGINT/SIGTERM.
+func runNATS(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("nats", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	dir := fs.String("dir", "", "file store directory (created if missing); required unless --memory")
+	port := fs.Int("port", 4222, "client port")
+	monitorPort := fs.Int("monitor-port", 8222, "HTTP monitoring port (0 turns monitoring off)")
+	memory := fs.Bool("memory", false, "keep messages in memory only, lost when the process ends")
+	if help, err := parseFlags(fs, args); help || err != nil {
+		return err
+	}
+
+	opts := server.GetDefaultOptions()
+	opts.ID = natsClusterID
+	opts.EnableLogging = true
+	if *memory {
+		opts.StoreType = stores.TypeMemory
+	} else {
+		if *dir == "" {
+			return errors.New("nats: --dir is required for the file store (or pass --memory)")
+		}
+		abs, err := filepath.Abs(*dir)
+		if err != nil {
+			return fmt.Errorf("nats: resolve --dir: %w", err)
+		}
+		if err := os.MkdirAll(abs, 0o755); err != nil {
+			return fmt.Errorf("nats: create data dir: %w", err)
+		}
+		opts.StoreType = stores.TypeFile
+		opts.FilestoreDir = abs
+	}
+	natsOpts := server.DefaultNatsServerOptions
+	natsOpts.Port = *port
+	natsOpts.HTTPHost = "127.0.0.1"
+	natsOpts.HTTPPort = *monitorPort
+
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	s, err := server.RunServerWithOpts(opts, &natsOpts)
+	if err != nil {
+		return fmt.Errorf("nats: start NATS Streaming on port %d: %w", *port, err)
+	}
+	defer s.Shutdown()
+	slog.New(slog.NewTextHandler(stdout, nil)).Info("NATS Streaming serving",
+		"url", s.ClientURL(), "monitor_port", *monitorPort, "store", opts.StoreType)
+
+	// The server fails on its own (a broken file store, say) without telling
+	// anyone; exiting then lets the supervisor restart it.
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+			if s.State() == server.Failed {
+				return fmt.Errorf("nats: server failed: %w", s.LastError())
+			}
+		}
+	}
+}

@@ -1,0 +1,20 @@
+package main
+
+// service is one HTTP service of the fleet, run from ./bin/<name> (built by
+// `make build`). Every service gets the same environment (serviceEnv), the
+// one a cluster would give its pod.
+type service struct {
+	name string
+	// port is where `up` serves it by default; --<name>-port or
+	// LOCAL_<NAME>_PORT moves it, --ephemeral picks a free one.
+	port int
+}
+
+// services lists the fleet in start order. Adding a service is one entry
+// here and one word in the Makefile's SERVICES; the ones planned take the
+// next ports (tickets 3002, orders 3003, expiration 3004, payments 3005).
+func services() []service {
+	return []service{
+		{name: "auth", port: 3001},
+	}
+}
