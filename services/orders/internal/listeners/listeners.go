@@ -1,0 +1,83 @@
+// Package listeners subscribes the orders service to the events it hears
+// (CONTRACT.md §3): ticket:created and ticket:updated feed the tickets
+// replica, expiration:complete and payment:created move orders on. Each
+// handler only decodes, calls the order service and says whether the
+// message is done (nil), should come back (a plain error) or never can be
+// processed (events.ErrPoison).
+package listeners
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/ticketing/common/errs"
+	"github.com/ticketing/common/events"
+	"github.com/ticketing/services/orders/internal/order"
+)
+
+// Start subscribes every listener in the orders service's queue group. On
+// error the ones already subscribed are closed again.
+func Start(conn *events.Conn, svc *order.Service, opts ...events.ListenOption) ([]*events.Listener, error) {
+	var started []*events.Listener
+	add := func(l *events.Listener, err error) error {
+		if err != nil {
+			return err
+		}
+		started = append(started, l)
+		return nil
+	}
+	err := errors.Join(
+		add(events.Listen(conn, events.GroupOrders, TicketCreated(svc), opts...)),
+		add(events.Listen(conn, events.GroupOrders, TicketUpdated(svc), opts...)),
+		add(events.Listen(conn, events.GroupOrders, ExpirationComplete(svc), opts...)),
+		add(events.Listen(conn, events.GroupOrders, PaymentCreated(svc), opts...)),
+	)
+	if err != nil {
+		for _, l := range started {
+			err = errors.Join(err, l.Close())
+		}
+		return nil, fmt.Errorf("listeners: %w", err)
+	}
+	return started, nil
+}
+
+// TicketCreated adds the ticket to the replica; a repeat is acked.
+func TicketCreated(svc *order.Service) events.Handler[events.TicketCreated] {
+	return func(ctx context.Context, msg events.TicketCreated, _ events.Meta) error {
+		return svc.AddTicket(ctx, order.Ticket{ID: msg.ID, Title: msg.Title, Price: msg.Price, Version: msg.Version})
+	}
+}
+
+// TicketUpdated applies the update on top of its predecessor. While the
+// predecessor (or the ticket itself) is missing it returns an error, so the
+// message comes back after the ack wait, by when the gap is usually filled.
+func TicketUpdated(svc *order.Service) events.Handler[events.TicketUpdated] {
+	return func(ctx context.Context, msg events.TicketUpdated, _ events.Meta) error {
+		return svc.UpdateTicket(ctx, order.Ticket{ID: msg.ID, Title: msg.Title, Price: msg.Price, Version: msg.Version})
+	}
+}
+
+// ExpirationComplete cancels an order whose hold ran out.
+func ExpirationComplete(svc *order.Service) events.Handler[events.ExpirationComplete] {
+	return func(ctx context.Context, msg events.ExpirationComplete, _ events.Meta) error {
+		return poisonIfUnknown(svc.Expire(ctx, msg.OrderID))
+	}
+}
+
+// PaymentCreated completes a paid order.
+func PaymentCreated(svc *order.Service) events.Handler[events.PaymentCreated] {
+	return func(ctx context.Context, msg events.PaymentCreated, _ events.Meta) error {
+		return poisonIfUnknown(svc.CompletePayment(ctx, msg.OrderID))
+	}
+}
+
+// poisonIfUnknown marks an event about an order this service never made:
+// orders are created here before any event names them, so it will never be
+// found however often it comes back.
+func poisonIfUnknown(err error) error {
+	if errors.Is(err, errs.ErrNotFound) {
+		return errors.Join(events.ErrPoison, err)
+	}
+	return err
+}

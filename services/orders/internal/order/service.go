@@ -1,0 +1,280 @@
+package order
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/bson/primitive"
+
+	"github.com/ticketing/common/errs"
+	"github.com/ticketing/common/events"
+)
+
+// Orders is what the service needs from the orders collection.
+type Orders interface {
+	// Insert stores a new order with evs in its outbox; ErrTicketReserved if
+	// another active order holds the ticket.
+	Insert(ctx context.Context, o Order, evs ...events.Payload) error
+	// Get returns errs.ErrNotFound for an unknown id.
+	Get(ctx context.Context, id string) (Order, error)
+	// ListByUser returns a user's orders, oldest first.
+	ListByUser(ctx context.Context, userID string) ([]Order, error)
+	// Transition stores next (from's successor, one version up) with evs in
+	// its outbox, only if the stored order is still at from's version;
+	// otherwise it stores nothing and returns an error matching errs.ErrConflict.
+	Transition(ctx context.Context, from, next Order, evs ...events.Payload) error
+}
+
+// Tickets is what the service needs from the tickets replica.
+type Tickets interface {
+	// Get returns errs.ErrNotFound for a ticket the replica does not have.
+	Get(ctx context.Context, id string) (Ticket, error)
+	// GetMany returns the tickets the replica has among ids, by id.
+	GetMany(ctx context.Context, ids []string) (map[string]Ticket, error)
+	// Insert returns ErrTicketKnown if the ticket is there already.
+	Insert(ctx context.Context, t Ticket) error
+	// Update stores t (version stored+1) only if the replica is still at
+	// stored; otherwise an error matching errs.ErrConflict.
+	Update(ctx context.Context, stored int64, t Ticket) error
+}
+
+// DefaultExpirationWindow is how long an order holds its ticket unless
+// configured otherwise (EXPIRATION_WINDOW_SECONDS, CONTRACT.md §2).
+const DefaultExpirationWindow = 15 * time.Minute
+
+// maxAttempts bounds the re-read-and-retry loop after version conflicts. A
+// conflict means someone else changed the record a moment ago; a few rounds
+// settle any real contention, and an error after that is retried by the
+// caller (a redelivery, or the buyer's next click).
+const maxAttempts = 5
+
+// Config is what NewService needs.
+type Config struct {
+	Orders  Orders
+	Tickets Tickets
+	// Notify is called after every write that stored events, to wake the
+	// outbox relay. Nil means nobody needs waking.
+	Notify func()
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Window is how long a new order holds its ticket; 0 means
+	// DefaultExpirationWindow.
+	Window time.Duration
+}
+
+// Service applies the orders rules.
+type Service struct {
+	orders  Orders
+	tickets Tickets
+	notify  func()
+	now     func() time.Time
+	window  time.Duration
+}
+
+// NewService checks cfg and fills in defaults.
+func NewService(cfg Config) (*Service, error) {
+	if cfg.Orders == nil || cfg.Tickets == nil {
+		return nil, errors.New("order: service needs an orders store and a tickets store")
+	}
+	if cfg.Window < 0 {
+		return nil, fmt.Errorf("order: expiration window %v is negative", cfg.Window)
+	}
+	if cfg.Window == 0 {
+		cfg.Window = DefaultExpirationWindow
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Notify == nil {
+		cfg.Notify = func() {}
+	}
+	return &Service{orders: cfg.Orders, tickets: cfg.Tickets, notify: cfg.Notify, now: cfg.Now, window: cfg.Window}, nil
+}
+
+// Reserve creates userID's order for ticketID. There is no look-up of other
+// orders first: the store's unique reservation index decides, so of many
+// buyers racing for one ticket exactly one gets it.
+func (s *Service) Reserve(ctx context.Context, userID, ticketID string) (Order, error) {
+	t, err := s.tickets.Get(ctx, ticketID)
+	if err != nil {
+		return Order{}, fmt.Errorf("reserve: %w", err)
+	}
+	o := New(primitive.NewObjectID().Hex(), userID, t, s.now(), s.window)
+	if err := s.orders.Insert(ctx, o, o.CreatedEvent()); err != nil {
+		return Order{}, fmt.Errorf("reserve: %w", err)
+	}
+	s.notify()
+	return o, nil
+}
+
+// ListForUser returns userID's orders, every status, oldest first, each with
+// its ticket as the replica has it now.
+func (s *Service) ListForUser(ctx context.Context, userID string) ([]Order, error) {
+	orders, err := s.orders.ListByUser(ctx, userID)
+	if err != nil {
+		return nil, fmt.Errorf("list orders: %w", err)
+	}
+	if err := s.withCurrentTickets(ctx, orders); err != nil {
+		return nil, err
+	}
+	return orders, nil
+}
+
+// GetForUser returns one order: errs.ErrNotFound if there is none, then
+// errs.ErrNotAuthorized if it is not userID's.
+func (s *Service) GetForUser(ctx context.Context, userID, id string) (Order, error) {
+	o, err := s.orders.Get(ctx, id)
+	if err != nil {
+		return Order{}, fmt.Errorf("get order: %w", err)
+	}
+	if err := o.CheckOwner(userID); err != nil {
+		return Order{}, err
+	}
+	one := []Order{o}
+	if err := s.withCurrentTickets(ctx, one); err != nil {
+		return Order{}, err
+	}
+	return one[0], nil
+}
+
+// withCurrentTickets shows each order's ticket as the tickets service last
+// described it, as the Node edition's populate did; the copy taken when the
+// order was made stands in should the replica not have it.
+func (s *Service) withCurrentTickets(ctx context.Context, orders []Order) error {
+	if len(orders) == 0 {
+		return nil
+	}
+	ids := make([]string, 0, len(orders))
+	for _, o := range orders {
+		ids = append(ids, o.Ticket.ID)
+	}
+	current, err := s.tickets.GetMany(ctx, ids)
+	if err != nil {
+		return fmt.Errorf("read tickets of orders: %w", err)
+	}
+	for i := range orders {
+		if t, ok := current[orders[i].Ticket.ID]; ok {
+			orders[i].Ticket = t
+		}
+	}
+	return nil
+}
+
+// CancelForUser is DELETE /api/orders/:id: errs.ErrNotFound, then
+// errs.ErrNotAuthorized, then ErrCancelCompleted; an order already cancelled
+// is left alone and publishes nothing.
+func (s *Service) CancelForUser(ctx context.Context, userID, id string) error {
+	err := s.transition(ctx, id, func(o Order) (Order, bool, error) {
+		if err := o.CheckOwner(userID); err != nil {
+			return o, false, err
+		}
+		return o.Cancel()
+	}, cancelledEvent)
+	if err != nil {
+		return fmt.Errorf("cancel order: %w", err)
+	}
+	return nil
+}
+
+// Expire handles expiration:complete: cancel the order and announce it,
+// unless it is complete or cancelled already. errs.ErrNotFound for an
+// unknown order.
+func (s *Service) Expire(ctx context.Context, id string) error {
+	err := s.transition(ctx, id, func(o Order) (Order, bool, error) {
+		next, changed := o.Expire()
+		return next, changed, nil
+	}, cancelledEvent)
+	if err != nil {
+		return fmt.Errorf("expire order: %w", err)
+	}
+	return nil
+}
+
+// CompletePayment handles payment:created: a created order becomes
+// complete. errs.ErrNotFound for an unknown order.
+func (s *Service) CompletePayment(ctx context.Context, id string) error {
+	err := s.transition(ctx, id, func(o Order) (Order, bool, error) {
+		next, changed := o.Complete()
+		return next, changed, nil
+	}, nil)
+	if err != nil {
+		return fmt.Errorf("complete order: %w", err)
+	}
+	return nil
+}
+
+func cancelledEvent(o Order) events.Payload { return o.CancelledEvent() }
+
+// transition reads the order, lets step decide, and stores the result at the
+// version it read. On a version conflict it reads again and lets step decide
+// again, since the order may now be in a state step treats differently.
+func (s *Service) transition(ctx context.Context, id string,
+	step func(Order) (next Order, changed bool, err error), event func(Order) events.Payload,
+) error {
+	for attempt := 1; ; attempt++ {
+		cur, err := s.orders.Get(ctx, id)
+		if err != nil {
+			return err
+		}
+		next, changed, err := step(cur)
+		if err != nil || !changed {
+			return err
+		}
+		var evs []events.Payload
+		if event != nil {
+			evs = append(evs, event(next))
+		}
+		err = s.orders.Transition(ctx, cur, next, evs...)
+		if err == nil {
+			if len(evs) > 0 {
+				s.notify()
+			}
+			return nil
+		}
+		if !errors.Is(err, errs.ErrConflict) || attempt == maxAttempts {
+			return err
+		}
+	}
+}
+
+// AddTicket handles ticket:created. A repeat is not an error.
+func (s *Service) AddTicket(ctx context.Context, t Ticket) error {
+	err := s.tickets.Insert(ctx, t)
+	if err != nil && !errors.Is(err, ErrTicketKnown) {
+		return fmt.Errorf("add ticket %s: %w", t.ID, err)
+	}
+	return nil
+}
+
+// UpdateTicket handles ticket:updated: apply version v only on top of v-1,
+// ignore what was applied already, and return ErrTicketUnknown or
+// ErrUpdateOutOfOrder while an earlier event is missing.
+func (s *Service) UpdateTicket(ctx context.Context, t Ticket) error {
+	for attempt := 1; ; attempt++ {
+		stored, err := s.tickets.Get(ctx, t.ID)
+		if errors.Is(err, errs.ErrNotFound) {
+			return fmt.Errorf("update ticket %s to version %d: %w", t.ID, t.Version, ErrTicketUnknown)
+		}
+		if err != nil {
+			return fmt.Errorf("update ticket %s: %w", t.ID, err)
+		}
+		switch NextReplicaStep(stored.Version, t.Version) {
+		case ReplicaSkip:
+			return nil
+		case ReplicaWait:
+			return fmt.Errorf("update ticket %s to version %d at version %d: %w",
+				t.ID, t.Version, stored.Version, ErrUpdateOutOfOrder)
+		}
+		err = s.tickets.Update(ctx, stored.Version, t)
+		if err == nil {
+			return nil
+		}
+		// A conflict is a concurrent delivery of this or a later update; the
+		// re-read decides whether anything is left to do.
+		if !errors.Is(err, errs.ErrConflict) || attempt == maxAttempts {
+			return fmt.Errorf("update ticket %s: %w", t.ID, err)
+		}
+	}
+}

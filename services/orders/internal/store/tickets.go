@@ -1,0 +1,116 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/bson/primitive"
+	"go.mongodb.org/mongo-driver/mongo"
+
+	"github.com/ticketing/common/errs"
+	"github.com/ticketing/common/mongox"
+	"github.com/ticketing/services/orders/internal/order"
+)
+
+// TicketsCollection holds the replica of the tickets service's tickets.
+const TicketsCollection = "tickets"
+
+// Tickets is the tickets replica. It publishes nothing, so its records have
+// no outbox.
+type Tickets struct {
+	coll *mongo.Collection
+}
+
+type ticketDoc struct {
+	ID      primitive.ObjectID `bson:"_id"`
+	Title   string             `bson:"title"`
+	Price   float64            `bson:"price"`
+	Version int64              `bson:"version"`
+}
+
+// NewTickets uses the tickets collection of db.
+func NewTickets(db *mongo.Database) *Tickets { return &Tickets{coll: db.Collection(TicketsCollection)} }
+
+// Get returns errs.ErrNotFound for a ticket the replica does not have.
+func (s *Tickets) Get(ctx context.Context, id string) (order.Ticket, error) {
+	oid, err := primitive.ObjectIDFromHex(id)
+	if err != nil {
+		return order.Ticket{}, errs.Wrap(errs.ErrNotFound, err)
+	}
+	var doc ticketDoc
+	err = s.coll.FindOne(ctx, bson.M{"_id": oid}).Decode(&doc)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return order.Ticket{}, errs.ErrNotFound
+	}
+	if err != nil {
+		return order.Ticket{}, fmt.Errorf("find ticket %s: %w", id, err)
+	}
+	return doc.toTicket(), nil
+}
+
+// GetMany returns the tickets the replica has among ids, by id.
+func (s *Tickets) GetMany(ctx context.Context, ids []string) (map[string]order.Ticket, error) {
+	oids := make([]primitive.ObjectID, 0, len(ids))
+	seen := make(map[primitive.ObjectID]bool, len(ids))
+	for _, id := range ids {
+		oid, err := primitive.ObjectIDFromHex(id)
+		if err != nil || seen[oid] {
+			continue
+		}
+		seen[oid] = true
+		oids = append(oids, oid)
+	}
+	out := make(map[string]order.Ticket, len(oids))
+	if len(oids) == 0 {
+		return out, nil
+	}
+	cur, err := s.coll.Find(ctx, bson.M{"_id": bson.M{"$in": oids}})
+	if err != nil {
+		return nil, fmt.Errorf("find tickets: %w", err)
+	}
+	var docs []ticketDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, fmt.Errorf("read tickets: %w", err)
+	}
+	for _, d := range docs {
+		out[d.ID.Hex()] = d.toTicket()
+	}
+	return out, nil
+}
+
+// Insert adds a ticket; order.ErrTicketKnown if the replica has it already.
+func (s *Tickets) Insert(ctx context.Context, t order.Ticket) error {
+	oid, err := primitive.ObjectIDFromHex(t.ID)
+	if err != nil {
+		return fmt.Errorf("store: ticket id %q: %w", t.ID, err)
+	}
+	_, err = s.coll.InsertOne(ctx, ticketDoc{ID: oid, Title: t.Title, Price: t.Price, Version: t.Version})
+	if mongox.IsDuplicateKey(err) {
+		return order.ErrTicketKnown
+	}
+	if err != nil {
+		return fmt.Errorf("insert ticket %s: %w", t.ID, err)
+	}
+	return nil
+}
+
+// Update stores t's title and price at version stored+1, only if the replica
+// is still at stored (errs.ErrConflict otherwise).
+func (s *Tickets) Update(ctx context.Context, stored int64, t order.Ticket) error {
+	if t.Version != stored+1 {
+		return fmt.Errorf("store: ticket %s update to version %d is not one above %d", t.ID, t.Version, stored)
+	}
+	oid, err := primitive.ObjectIDFromHex(t.ID)
+	if err != nil {
+		return errs.Wrap(errs.ErrNotFound, err)
+	}
+	return mongox.UpdateVersioned(ctx, s.coll, oid, stored, mongox.Change{
+		Set: bson.M{"title": t.Title, "price": t.Price},
+	})
+}
+
+func (d ticketDoc) toTicket() order.Ticket {
+	return order.Ticket{ID: d.ID.Hex(), Title: d.Title, Price: d.Price, Version: d.Version}
+}

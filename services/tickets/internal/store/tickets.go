@@ -1,0 +1,183 @@
+// Package store keeps the tickets service's tickets in MongoDB, each with
+// the events its changes cause in its own outbox (ARCHITECTURE.md §3).
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/bson/primitive"
+	"go.mongodb.org/mongo-driver/mongo"
+	"go.mongodb.org/mongo-driver/mongo/options"
+
+	"github.com/ticketing/common/events"
+	"github.com/ticketing/common/mongox"
+	"github.com/ticketing/services/tickets/internal/ticket"
+)
+
+// Collection is the name of the tickets collection.
+const Collection = "tickets"
+
+// Tickets is the tickets collection.
+type Tickets struct {
+	coll   *mongo.Collection
+	notify func()
+}
+
+type ticketDoc struct {
+	ID             primitive.ObjectID   `bson:"_id"`
+	Title          string               `bson:"title"`
+	Price          float64              `bson:"price"`
+	UserID         string               `bson:"userId"`
+	Version        int64                `bson:"version"`
+	OrderID        string               `bson:"orderId,omitempty"`
+	ReleasedOrders []string             `bson:"releasedOrders,omitempty"`
+	Outbox         []mongox.OutboxEvent `bson:"outbox,omitempty"`
+}
+
+// NewTickets uses the tickets collection of db. notify is called after every
+// write that stored events (the relay's Notify); nil means nobody listens.
+func NewTickets(db *mongo.Database, notify func()) *Tickets {
+	if notify == nil {
+		notify = func() {}
+	}
+	return &Tickets{coll: db.Collection(Collection), notify: notify}
+}
+
+// Coll is the collection, for the outbox relay.
+func (s *Tickets) Coll() *mongo.Collection { return s.coll }
+
+// EnsureIndexes creates the index the list of tickets for sale reads:
+// unreserved tickets (orderId missing) by _id, newest first.
+func (s *Tickets) EnsureIndexes(ctx context.Context) error {
+	return mongox.EnsureIndexes(ctx, s.coll, mongo.IndexModel{
+		Keys:    bson.D{{Key: "orderId", Value: 1}, {Key: "_id", Value: -1}},
+		Options: options.Index().SetName("for_sale_newest_first"),
+	})
+}
+
+// Insert stores t as a new ticket with its ticket:created event.
+func (s *Tickets) Insert(ctx context.Context, t ticket.Ticket) (ticket.Ticket, error) {
+	id := primitive.NewObjectID()
+	t.ID = id.Hex()
+	ev, err := outboxEvent(events.TicketCreated{ID: t.ID, Version: t.Version, Title: t.Title, Price: t.Price, UserID: t.UserID})
+	if err != nil {
+		return ticket.Ticket{}, err
+	}
+	doc := ticketDoc{
+		ID: id, Title: t.Title, Price: t.Price, UserID: t.UserID, Version: t.Version,
+		OrderID: t.OrderID, ReleasedOrders: t.ReleasedOrders,
+		Outbox: []mongox.OutboxEvent{ev},
+	}
+	if _, err := s.coll.InsertOne(ctx, doc); err != nil {
+		return ticket.Ticket{}, fmt.Errorf("insert ticket: %w", err)
+	}
+	s.notify()
+	return t, nil
+}
+
+// Find returns ticket.ErrNotFound for an id that is unknown or not an ObjectId.
+func (s *Tickets) Find(ctx context.Context, id string) (ticket.Ticket, error) {
+	oid, err := primitive.ObjectIDFromHex(id)
+	if err != nil {
+		return ticket.Ticket{}, ticket.ErrNotFound
+	}
+	var doc ticketDoc
+	err = s.coll.FindOne(ctx, bson.M{"_id": oid}, options.FindOne().SetProjection(bson.M{"outbox": 0})).Decode(&doc)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return ticket.Ticket{}, ticket.ErrNotFound
+	}
+	if err != nil {
+		return ticket.Ticket{}, fmt.Errorf("find ticket %s: %w", id, err)
+	}
+	return doc.ticket(), nil
+}
+
+// Update stores t, the next state of a ticket, only if the stored ticket is
+// at t.Version-1, with the ticket:updated event that announces it in the
+// same update. Every field a change may touch is written, so the stored
+// ticket becomes exactly t.
+func (s *Tickets) Update(ctx context.Context, t ticket.Ticket) error {
+	oid, err := primitive.ObjectIDFromHex(t.ID)
+	if err != nil {
+		return ticket.ErrNotFound
+	}
+	if t.Version < 1 {
+		return fmt.Errorf("update ticket %s: version %d cannot follow another", t.ID, t.Version)
+	}
+	ev, err := outboxEvent(events.TicketUpdated{
+		ID: t.ID, Version: t.Version, Title: t.Title, Price: t.Price, UserID: t.UserID, OrderID: t.OrderID,
+	})
+	if err != nil {
+		return err
+	}
+	ch := mongox.Change{
+		Set:    bson.M{"title": t.Title, "price": t.Price, "userId": t.UserID},
+		Events: []mongox.OutboxEvent{ev},
+	}
+	if t.OrderID != "" {
+		ch.Set["orderId"] = t.OrderID
+	} else {
+		ch.Unset = append(ch.Unset, "orderId")
+	}
+	if len(t.ReleasedOrders) > 0 {
+		ch.Set["releasedOrders"] = t.ReleasedOrders
+	} else {
+		ch.Unset = append(ch.Unset, "releasedOrders")
+	}
+	if err := mongox.UpdateVersioned(ctx, s.coll, oid, t.Version-1, ch); err != nil {
+		return err
+	}
+	s.notify()
+	return nil
+}
+
+// List returns the tickets for sale, newest first. ObjectIds grow with time,
+// so _id order is creation order, and an id is a stable cursor.
+func (s *Tickets) List(ctx context.Context, p ticket.Page) ([]ticket.Ticket, error) {
+	// orderId: null matches a missing orderId, the only way a ticket for sale
+	// stores it, and unlike $exists it is answered from the index on MongoDB.
+	filter := bson.M{"orderId": nil}
+	if p.Before != "" {
+		before, err := primitive.ObjectIDFromHex(p.Before)
+		if err != nil {
+			return nil, fmt.Errorf("list tickets: before %q: %w", p.Before, err)
+		}
+		filter["_id"] = bson.M{"$lt": before}
+	}
+	opts := options.Find().
+		SetSort(bson.D{{Key: "_id", Value: -1}}).
+		SetLimit(int64(p.Limit)).
+		SetProjection(bson.M{"outbox": 0, "releasedOrders": 0})
+	cur, err := s.coll.Find(ctx, filter, opts)
+	if err != nil {
+		return nil, fmt.Errorf("list tickets: %w", err)
+	}
+	var docs []ticketDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, fmt.Errorf("list tickets: %w", err)
+	}
+	out := make([]ticket.Ticket, len(docs))
+	for i, d := range docs {
+		out[i] = d.ticket()
+	}
+	return out, nil
+}
+
+func (d ticketDoc) ticket() ticket.Ticket {
+	return ticket.Ticket{
+		ID: d.ID.Hex(), Title: d.Title, Price: d.Price, UserID: d.UserID,
+		Version: d.Version, OrderID: d.OrderID, ReleasedOrders: d.ReleasedOrders,
+	}
+}
+
+// outboxEvent checks a payload as its listeners will before storing it: an
+// event stored invalid would be published and then dropped as poison.
+func outboxEvent(p events.Payload) (mongox.OutboxEvent, error) {
+	if err := p.Validate(); err != nil {
+		return mongox.OutboxEvent{}, fmt.Errorf("store ticket: %w", err)
+	}
+	return mongox.NewOutboxEvent(string(p.Subject()), p)
+}
