@@ -9,7 +9,7 @@ GO ?= go
 # Where `make up` keeps its data across runs (FerretDB, NATS, Redis, pids).
 DATA ?= .data
 # Service commands built into bin/: ./services/<name>/cmd/<name>.
-SERVICES := auth tickets orders
+SERVICES := auth tickets orders expiration
 STRIPE_MOCK_VERSION := v0.203.0
 # Debian packages as command:package; a missing command installs its package.
 APT_DEPS := redis-server:redis-server

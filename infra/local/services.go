@@ -17,5 +17,6 @@ func services() []service {
 		{name: "auth", port: 3001},
 		{name: "tickets", port: 3002},
 		{name: "orders", port: 3003},
+		{name: "expiration", port: 3004},
 	}
 }

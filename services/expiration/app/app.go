@@ -1,0 +1,194 @@
+// Package app wires the expiration service: listeners that turn order and
+// payment events into hold timers in Redis (asynq), the asynq server that
+// fires them, and the health, readiness and metrics endpoints. run uses it,
+// and so can tests that run the service in-process.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/ticketing/common/events"
+	"github.com/ticketing/common/httpx"
+	"github.com/ticketing/services/expiration/internal/expiry"
+	"github.com/ticketing/services/expiration/internal/listeners"
+)
+
+// DefaultCheckInterval is how often due timers are moved to the run queue.
+// asynq's default of 5 s would end holds up to 5 s late.
+const DefaultCheckInterval = time.Second
+
+// concurrency is how many timers fire at once; each is one publish.
+const concurrency = 4
+
+// shutdownTimeout bounds how long Close waits for firing timers; a timer
+// cut short goes back to Redis and fires again after a restart.
+const shutdownTimeout = 3 * time.Second
+
+// Deps is what the service needs from outside.
+type Deps struct {
+	Events *events.Conn       // connected NATS Streaming connection
+	Redis  asynq.RedisConnOpt // where the timers live, e.g. asynq.RedisClientOpt{Addr, DB}
+	Logger *slog.Logger       // nil = discard
+	Now    func() time.Time   // nil = time.Now
+	// CheckInterval is how often due timers are looked for; 0 = DefaultCheckInterval.
+	CheckInterval time.Duration
+}
+
+// App is the wired service.
+type App struct {
+	deps      Deps
+	log       *slog.Logger
+	redis     redis.UniversalClient
+	client    *asynq.Client
+	inspector *asynq.Inspector
+	server    *asynq.Server
+	worker    *expiry.Worker
+	handlers  *listeners.Handlers
+	engine    *gin.Engine
+
+	mu        sync.Mutex
+	started   bool
+	closed    bool
+	listeners []*events.Listener
+}
+
+// New checks d and builds the service. It does not touch Redis or NATS yet.
+func New(_ context.Context, d Deps) (*App, error) {
+	var missing []string
+	if d.Events == nil {
+		missing = append(missing, "Events")
+	}
+	if d.Redis == nil {
+		missing = append(missing, "Redis")
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("expiration app: missing dependencies %v", missing)
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.CheckInterval <= 0 {
+		d.CheckInterval = DefaultCheckInterval
+	}
+	rc, ok := d.Redis.MakeRedisClient().(redis.UniversalClient)
+	if !ok {
+		return nil, fmt.Errorf("expiration app: unsupported Redis option %T", d.Redis)
+	}
+
+	reg := prometheus.NewRegistry()
+	metrics, err := expiry.NewMetrics(reg)
+	if err != nil {
+		_ = rc.Close()
+		return nil, err
+	}
+	a := &App{
+		deps:      d,
+		log:       d.Logger,
+		redis:     rc,
+		client:    asynq.NewClientFromRedisClient(rc),
+		inspector: asynq.NewInspectorFromRedisClient(rc),
+	}
+	scheduler, err := expiry.NewScheduler(a.client, a.inspector, metrics)
+	if err != nil {
+		_ = rc.Close()
+		return nil, err
+	}
+	a.handlers = listeners.NewHandlers(scheduler, d.Logger)
+	a.worker, err = expiry.NewWorker(events.NewPublisher(d.Events), d.Logger, d.Now, metrics)
+	if err != nil {
+		_ = rc.Close()
+		return nil, err
+	}
+	a.server = asynq.NewServerFromRedisClient(rc, asynq.Config{
+		Concurrency:              concurrency,
+		Queues:                   map[string]int{expiry.Queue: 1},
+		DelayedTaskCheckInterval: d.CheckInterval,
+		// The run queue is polled too; a fraction of the check interval
+		// keeps the two polls from adding up to much more than it.
+		TaskCheckInterval: max(d.CheckInterval/4, 50*time.Millisecond),
+		RetryDelayFunc:    expiry.RetryDelay,
+		IsFailure:         expiry.IsFailure,
+		ShutdownTimeout:   shutdownTimeout,
+		Logger:            asynqLogger{d.Logger.With("component", "asynq")},
+		LogLevel:          asynq.InfoLevel,
+	})
+	a.engine, err = httpx.NewEngine(httpx.Config{
+		Service:  "expiration",
+		Logger:   d.Logger,
+		Registry: reg,
+		Checks: []httpx.Check{
+			{Name: "redis", Fn: func(ctx context.Context) error { return rc.Ping(ctx).Err() }},
+			{Name: "nats", Fn: d.Events.Ready},
+		},
+	})
+	if err != nil {
+		_ = rc.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// Handler serves /healthz, /readyz and /metrics; the service has no other routes.
+func (a *App) Handler() http.Handler { return a.engine }
+
+// Start fires due timers from now on and subscribes the listeners; it
+// returns once they are subscribed.
+func (a *App) Start(_ context.Context) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	switch {
+	case a.closed:
+		return errors.New("expiration app: start after close")
+	case a.started:
+		return errors.New("expiration app: already started")
+	}
+	mux := asynq.NewServeMux()
+	mux.Handle(expiry.TaskType, a.worker)
+	if err := a.server.Start(mux); err != nil {
+		return fmt.Errorf("expiration app: start timer server: %w", err)
+	}
+	ls, err := listeners.Listen(a.deps.Events, a.handlers, events.WithLogger(a.log))
+	if err != nil {
+		a.server.Shutdown()
+		return fmt.Errorf("expiration app: %w", err)
+	}
+	a.started, a.listeners = true, ls
+	return nil
+}
+
+// Close stops the listeners (letting messages in hand be acked), then the
+// timer server (letting firing timers finish, at most shutdownTimeout), and
+// closes the Redis connections. The NATS connection belongs to the caller.
+// Timers still pending stay in Redis for the next start.
+func (a *App) Close() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.closed {
+		return nil
+	}
+	a.closed = true
+	err := listeners.Close(a.listeners)
+	a.listeners = nil
+	a.server.Shutdown() // does nothing if never started
+	if cerr := a.redis.Close(); cerr != nil {
+		err = errors.Join(err, fmt.Errorf("close redis: %w", cerr))
+	}
+	if err != nil {
+		return fmt.Errorf("expiration app: close: %w", err)
+	}
+	return nil
+}

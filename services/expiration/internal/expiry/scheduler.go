@@ -1,0 +1,109 @@
+package expiry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hibiken/asynq"
+)
+
+const (
+	// retention keeps a fired task in Redis as a marker, so an order:created
+	// redelivered after its hold ended does not schedule (and fire) again.
+	retention = 24 * time.Hour
+	// maxRetry bounds the failed publishes (see IsFailure for outages, which
+	// do not count); with RetryDelay's cap it is about 50 minutes of trying.
+	maxRetry = 100
+	// taskTimeout bounds one run; a publish waits at most the connection's
+	// ack wait (5 s), so this only catches a hang.
+	taskTimeout = time.Minute
+)
+
+// Scheduler puts hold timers into Redis and takes them out again.
+type Scheduler struct {
+	client    *asynq.Client
+	inspector *asynq.Inspector
+	metrics   *Metrics
+}
+
+// NewScheduler uses client to schedule and inspector to cancel. metrics may
+// be nil.
+func NewScheduler(client *asynq.Client, inspector *asynq.Inspector, metrics *Metrics) (*Scheduler, error) {
+	if client == nil || inspector == nil {
+		return nil, errors.New("expiry: scheduler needs an asynq client and inspector")
+	}
+	return &Scheduler{client: client, inspector: inspector, metrics: metrics}, nil
+}
+
+// Schedule makes orderID's timer fire at expiresAt (at once if that has
+// passed). The order id is the task id, so Redis itself refuses a second
+// timer for the order, however many replicas race: scheduled is false when
+// the order already had one.
+func (s *Scheduler) Schedule(ctx context.Context, orderID string, expiresAt time.Time) (scheduled bool, err error) {
+	task, err := newTask(Job{OrderID: orderID, ExpiresAt: expiresAt.UTC()})
+	if err != nil {
+		return false, err
+	}
+	_, err = s.client.EnqueueContext(ctx, task,
+		asynq.TaskID(orderID),
+		asynq.Queue(Queue),
+		asynq.ProcessAt(processAt(expiresAt)),
+		asynq.MaxRetry(maxRetry),
+		asynq.Retention(retention),
+		asynq.Timeout(taskTimeout),
+	)
+	switch {
+	case errors.Is(err, asynq.ErrTaskIDConflict):
+		s.metrics.duplicate()
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("expiry: schedule order %s: %w", orderID, err)
+	}
+	s.metrics.scheduled()
+	return true, nil
+}
+
+// Cancel removes orderID's pending timer, once the order is cancelled or
+// paid. cancelled is false when there was nothing to remove: no timer, or
+// one that is firing or has fired (its event is out or going out, and
+// orders ignores it for an order that is no longer waiting). A fired timer
+// stays as the marker that keeps a repeated order:created from scheduling
+// again.
+func (s *Scheduler) Cancel(orderID string) (cancelled bool, err error) {
+	if settled, err := s.settled(orderID); settled || err != nil {
+		return false, err
+	}
+	err = s.inspector.DeleteTask(Queue, orderID)
+	if err == nil {
+		s.metrics.cancelled()
+		return true, nil
+	}
+	if notFound(err) {
+		return false, nil
+	}
+	// It may have started firing since it was looked at, which asynq refuses
+	// to delete; anything else is a real failure.
+	if settled, serr := s.settled(orderID); settled && serr == nil {
+		return false, nil
+	}
+	return false, fmt.Errorf("expiry: cancel order %s: %w", orderID, err)
+}
+
+// settled reports whether orderID's timer is gone, firing or fired.
+func (s *Scheduler) settled(orderID string) (bool, error) {
+	info, err := s.inspector.GetTaskInfo(Queue, orderID)
+	switch {
+	case notFound(err):
+		return true, nil
+	case err != nil:
+		return false, fmt.Errorf("expiry: look up order %s: %w", orderID, err)
+	}
+	return info.State == asynq.TaskStateActive || info.State == asynq.TaskStateCompleted, nil
+}
+
+// notFound covers the queue too: it does not exist until the first timer.
+func notFound(err error) bool {
+	return errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound)
+}

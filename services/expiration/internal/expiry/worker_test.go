@@ -1,0 +1,111 @@
+package expiry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ticketing/common/events"
+)
+
+const orderID = "0123456789abcdef01234567"
+
+// fakePublisher records what it is asked to publish and fails as told.
+type fakePublisher struct {
+	mu   sync.Mutex
+	err  error
+	sent []events.Payload
+}
+
+func (f *fakePublisher) PublishEvent(_ context.Context, p events.Payload) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.sent = append(f.sent, p)
+	return f.err
+}
+
+func TestWorkerPublishesExpirationComplete(t *testing.T) {
+	expires := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	task, err := newTask(Job{OrderID: orderID, ExpiresAt: expires})
+	require.NoError(t, err)
+
+	tests := []struct {
+		name      string
+		publish   error
+		retried   bool // the task runs again later
+		isFailure bool // and the retry counts against the task's budget
+	}{
+		{"published", nil, false, false},
+		{"NATS down", fmt.Errorf("events: publish: %w", events.ErrNotConnected), true, false},
+		{"ack timeout", errors.New("nats: timeout"), true, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pub := &fakePublisher{err: tt.publish}
+			w, err := NewWorker(pub, nil, func() time.Time { return expires.Add(700 * time.Millisecond) }, nil)
+			require.NoError(t, err)
+
+			err = w.ProcessTask(context.Background(), task)
+			assert.Equal(t, []events.Payload{events.ExpirationComplete{OrderID: orderID}}, pub.sent)
+			if !tt.retried {
+				assert.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			assert.NotErrorIs(t, err, asynq.SkipRetry, "a failed publish is retried, never dropped")
+			assert.ErrorIs(t, err, tt.publish)
+			assert.Equal(t, tt.isFailure, IsFailure(err))
+		})
+	}
+}
+
+func TestWorkerDropsTasksThatCanNeverRun(t *testing.T) {
+	for name, payload := range map[string]string{
+		"not JSON":          `nope`,
+		"no order id":       `{"expiresAt":"2026-01-02T03:04:05Z"}`,
+		"order id not hex":  `{"orderId":"zz23456789abcdef01234567"}`,
+		"order id too long": `{"orderId":"0123456789abcdef012345678"}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			pub := &fakePublisher{}
+			w, err := NewWorker(pub, nil, nil, nil)
+			require.NoError(t, err)
+			err = w.ProcessTask(context.Background(), asynq.NewTask(TaskType, []byte(payload)))
+			assert.ErrorIs(t, err, asynq.SkipRetry, "archived, not retried forever")
+			assert.ErrorIs(t, err, ErrBadJob)
+			assert.Empty(t, pub.sent)
+		})
+	}
+}
+
+func TestRetryDelay(t *testing.T) {
+	want := []time.Duration{1, 2, 4, 8, 16, 30, 30, 30}
+	for n, w := range want {
+		assert.Equal(t, w*time.Second, RetryDelay(n, nil, nil), "after %d failures", n)
+	}
+	assert.Equal(t, 30*time.Second, RetryDelay(1000, nil, nil), "no overflow")
+}
+
+func TestProcessAtNeverBeforeExpiresAt(t *testing.T) {
+	base := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	tests := []struct {
+		expires, want time.Time
+	}{
+		{base, base},
+		{base.Add(time.Nanosecond), base.Add(time.Second)},
+		{base.Add(999 * time.Millisecond), base.Add(time.Second)},
+		{base.Add(-time.Millisecond), base},
+	}
+	for _, tt := range tests {
+		got := processAt(tt.expires)
+		assert.Equal(t, tt.want, got, tt.expires.Format(events.TimeLayout))
+		assert.False(t, got.Before(tt.expires))
+	}
+}
