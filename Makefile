@@ -9,10 +9,10 @@ GO ?= go
 # Where `make up` keeps its data across runs (FerretDB, NATS, Redis, pids).
 DATA ?= .data
 # Service commands built into bin/: ./services/<name>/cmd/<name>.
-SERVICES := auth tickets orders expiration
+SERVICES := auth tickets orders expiration payments
 STRIPE_MOCK_VERSION := v0.203.0
 # Debian packages as command:package; a missing command installs its package.
-APT_DEPS := redis-server:redis-server
+APT_DEPS := redis-server:redis-server nginx:nginx chromium:chromium
 # How long `make test` waits for the launcher to bring the dependencies up.
 UP_TIMEOUT ?= 120
 
@@ -51,7 +51,7 @@ bin/stripe-mock:
 build:
 	$(GO) build -o bin/ ./infra/local $(foreach s,$(SERVICES),./services/$(s)/cmd/$(s))
 
-up: deps build
+up: deps build client
 	exec bin/local up --data $(DATA)
 
 down:
@@ -69,7 +69,7 @@ down:
 
 # The launcher runs in the background with its own log; the env file it
 # writes once everything is up tells the tests where things are.
-test: deps build
+test: deps build client
 	@mkdir -p $(DATA)
 	envfile=$(DATA)/test.env log=$(DATA)/test-local.log pidfile=$(DATA)/test-local.pid
 	stop_launcher() {
@@ -117,8 +117,91 @@ test: deps build
 	fi
 	modules=$$($(GO) list -m -f '{{.Dir}}/...')
 	$(GO) vet $$modules || status=1
-	$(GO) test -race -count=1 -json $$modules 2>&1 | bin/local testsum || status=1
+	rm -f $(DATA)/go.summary $(DATA)/client.summary
+	$(GO) test -race -count=1 -json $$modules 2>&1 | bin/local testsum --summary-file $(DATA)/go.summary || status=1
+	# The client's checks, then one line for the whole run.
+	$(MAKE) --no-print-directory test-client CLIENT_SUMMARY=$(CURDIR)/$(DATA)/client.summary || status=1
+	bin/local sumtotal $(DATA)/go.summary $(DATA)/client.summary || status=1
 	exit $$status
+
+# The web client (client/): `npm ci` when its lockfile changes, `next build`
+# into client/.next when a source file does; each is skipped when up to date.
+CLIENT_ENV := PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 NEXT_TELEMETRY_DISABLED=1
+CLIENT_SRC := $(shell find client \( -name node_modules -o -name .next -o -name test-results -o -name playwright-report -o -name e2e \) -prune \
+	-o -type f ! -name '*.test.ts' ! -name '*.test.tsx' ! -name '*.tsbuildinfo' ! -name next-env.d.ts -print 2>/dev/null)
+# The Ingress manifest that the fleet's nginx takes its routes from.
+INGRESS ?= infra/k8s/base/ingress.yaml
+# How long a reservation lasts in the browser tests' fleet, in seconds.
+CLIENT_HOLD_SECONDS ?= 5
+
+.PHONY: client test-client
+
+client: client/.next/standalone/server.js
+
+client/node_modules/.package-lock.json: client/package.json client/package-lock.json
+	(cd client && $(CLIENT_ENV) npm ci --no-audit --no-fund)
+	touch $@
+
+client/.next/standalone/server.js: client/node_modules/.package-lock.json $(CLIENT_SRC)
+	(cd client && $(CLIENT_ENV) npm run build)
+	touch $@
+
+# The client's lint, type check and unit tests, then its browser tests in
+# Debian's Chromium against a whole fleet of its own (free ports, holds of
+# CLIENT_HOLD_SECONDS), through nginx as a person would use it. Ends with
+# "client: N passed, N failed", also written to CLIENT_SUMMARY when set.
+test-client: deps build client
+	@mkdir -p $(DATA)
+	results=$(CURDIR)/$(DATA)/client-results
+	envfile=$(DATA)/client-test.env log=$(DATA)/client-test-local.log pidfile=$(DATA)/client-test-local.pid
+	rm -rf "$$results" "$$envfile" client/test-results/screenshots
+	mkdir -p "$$results"
+	export $(CLIENT_ENV)
+	check() {
+	  local name=$$1; shift
+	  echo "== client: $$name"
+	  if (cd client && "$$@"); then echo "$$name: ok" >>"$$results/steps"; else echo "$$name: FAIL" >>"$$results/steps"; fi
+	}
+	check lint npm run --silent lint
+	check typecheck npm run --silent typecheck
+	echo "== client: unit tests"
+	(cd client && npx vitest run --reporter=default --reporter=json --outputFile.json="$$results/unit.json") || true
+	stop_launcher() {
+	  local pid=$$1
+	  kill -TERM "$$pid" 2>/dev/null || return 0
+	  for _ in $$(seq 150); do kill -0 "$$pid" 2>/dev/null || return 0; sleep 0.1; done
+	  kill -KILL "$$pid" 2>/dev/null || true
+	}
+	if [[ -f $$pidfile ]]; then
+	  old=$$(<"$$pidfile")
+	  if tr '\0' ' ' <"/proc/$$old/cmdline" 2>/dev/null | grep -q 'up --ephemeral'; then
+	    echo "stopping the launcher of an earlier run (pid $$old)"
+	    stop_launcher "$$old"
+	  fi
+	  rm -f "$$pidfile"
+	fi
+	echo "== client: browser tests (the fleet's log: $$log)"
+	EXPIRATION_WINDOW_SECONDS=$(CLIENT_HOLD_SECONDS) bin/local up --ephemeral --ingress $(INGRESS) --env-file "$$envfile" >"$$log" 2>&1 &
+	launcher=$$!
+	echo "$$launcher" >"$$pidfile"
+	trap 'stop_launcher $$launcher; rm -f "$$pidfile"' EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	for _ in $$(seq $$(( $(UP_TIMEOUT) * 10 ))); do
+	  [[ -f $$envfile ]] && break
+	  kill -0 "$$launcher" 2>/dev/null || break
+	  sleep 0.1
+	done
+	if [[ -f $$envfile ]]; then
+	  source "$$envfile"
+	  (cd client && BASE_URL=$$APP_URL EXPIRATION_WINDOW_SECONDS=$(CLIENT_HOLD_SECONDS) PLAYWRIGHT_JSON_OUTPUT_FILE="$$results/browser.json" \
+	    npx playwright test --reporter=list,json) || true
+	else
+	  echo "the fleet for the browser tests did not come up; the launcher's log ($$log):" >&2
+	  tail -n 30 "$$log" >&2
+	fi
+	node client/scripts/test-summary.mjs "$$results" $(CLIENT_SUMMARY)
 
 clean:
 	rm -rf $(DATA) bin
+

@@ -14,16 +14,22 @@ const usage = `usage: local <command> [flags]
 Runs the ticketing fleet on one machine. Commands:
 
   up        start FerretDB, NATS Streaming, Redis and stripe-mock, then the
-            services, each as its own process; restart any that dies; stop
-            everything on Ctrl-C or SIGTERM.
-            --data DIR, --ephemeral, --deps-only, --env-file F, --bin DIR,
-            --timeout D and a --<part>-port flag per part (local up -h)
+            services, then nginx (its routes generated from the Ingress
+            manifest) and the web client, each as its own process; restart
+            any that dies; stop everything on Ctrl-C or SIGTERM.
+            --data DIR, --ephemeral, --deps-only, --no-client, --client-dir D,
+            --ingress F, --env-file F, --bin DIR, --timeout D and a
+            --<part>-port flag per part (local up -h)
   ferretdb  run an embedded FerretDB with SQLite storage
             --dir D --listen 127.0.0.1:PORT
   nats      run an embedded NATS Streaming server (cluster id "ticketing")
             --dir D --port P --monitor-port M [--memory]
   testsum   read 'go test -json' on stdin, echo failures, end with
             "N passed, N failed"; exit 1 if anything failed
+            --summary-file F also writes "go: N passed, N failed" to F
+  sumtotal  add up "<part>: N passed, N failed[, N skipped]" lines from the
+            files named (testsum's, the client tests'); print one total line;
+            exit 1 if anything failed or a file is missing
   help      this text; 'local <command> -h' lists a command's flags
 `
 
@@ -51,7 +57,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	case "nats":
 		return runNATS(ctx, rest, stdout)
 	case "testsum":
-		return runTestsum(os.Stdin, stdout)
+		return runTestsumCmd(rest, os.Stdin, stdout)
+	case "sumtotal":
+		return runSumTotal(rest, stdout)
 	default:
 		return fmt.Errorf("unknown command %q (local --help lists them)", cmd)
 	}

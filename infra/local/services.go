@@ -18,5 +18,6 @@ func services() []service {
 		{name: "tickets", port: 3002},
 		{name: "orders", port: 3003},
 		{name: "expiration", port: 3004},
+		{name: "payments", port: 3005},
 	}
 }

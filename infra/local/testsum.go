@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -49,6 +50,7 @@ type testSummary struct {
 	buildOutput             map[string][]string // by import path
 	buildPrinted            map[string]bool
 	anyFailure              bool
+	summaryFile             string
 }
 
 func newTestSummary(out io.Writer) *testSummary {
@@ -62,10 +64,23 @@ func newTestSummary(out io.Writer) *testSummary {
 	}
 }
 
+// runTestsumCmd is the testsum command: its flags, then runTestsum.
+func runTestsumCmd(args []string, in io.Reader, out io.Writer) error {
+	fs := flag.NewFlagSet("testsum", flag.ContinueOnError)
+	fs.SetOutput(out)
+	summaryFile := fs.String("summary-file", "", `also write the summary as "go: N passed, N failed" to this file (for sumtotal)`)
+	if help, err := parseFlags(fs, args); help || err != nil {
+		return err
+	}
+	return runTestsum(in, out, *summaryFile)
+}
+
 // runTestsum reads `go test -json` from in and writes the digest to out. It
-// returns exitCode(1) after the summary line if anything failed.
-func runTestsum(in io.Reader, out io.Writer) error {
+// returns exitCode(1) after the summary line if anything failed. With
+// summaryFile set, the summary line also goes there, labelled "go:".
+func runTestsum(in io.Reader, out io.Writer, summaryFile string) error {
 	s := newTestSummary(out)
+	s.summaryFile = summaryFile
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
 	for sc.Scan() {
@@ -225,11 +240,19 @@ func (s *testSummary) finish() error {
 		fmt.Fprintln(s.out, "testsum: no package results in the input")
 		s.anyFailure = true
 	}
-	summary := fmt.Sprintf("%d passed, %d failed", s.passed, s.failed)
-	if s.skipped > 0 {
-		summary += fmt.Sprintf(", %d skipped", s.skipped)
-	}
+	summary := counts{s.passed, s.failed, s.skipped}.String()
 	fmt.Fprintln(s.out, summary)
+	if s.summaryFile != "" {
+		failed := s.failed
+		if s.anyFailure && failed == 0 {
+			failed = 1 // never pass a failed run on as "0 failed"
+		}
+		line := "go: " + counts{s.passed, failed, s.skipped}.String() + "\n"
+		if err := writeFileAtomic(s.summaryFile, []byte(line), 0o644); err != nil {
+			fmt.Fprintf(s.out, "testsum: %v\n", err)
+			return exitCode(1)
+		}
+	}
 	if s.anyFailure || s.failed > 0 {
 		return exitCode(1)
 	}

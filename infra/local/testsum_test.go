@@ -133,7 +133,7 @@ func TestTestsum(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var out bytes.Buffer
-			err := runTestsum(strings.NewReader(tt.input), &out)
+			err := runTestsum(strings.NewReader(tt.input), &out, "")
 			assert.Equal(t, tt.want, out.String())
 			if tt.wantErr {
 				require.Error(t, err)

@@ -52,6 +52,9 @@ type upConfig struct {
 	dataDir   string // empty with ephemeral until a temporary one is made
 	ephemeral bool
 	depsOnly  bool
+	noClient  bool
+	clientDir string
+	ingress   string
 	envFile   string
 	binDir    string
 	timeout   time.Duration
@@ -64,7 +67,10 @@ func parseUpFlags(args []string, stdout io.Writer) (cfg upConfig, help bool, err
 	fs.SetOutput(stdout)
 	fs.StringVar(&cfg.dataDir, "data", ".data", "directory that keeps the data across runs (not with --ephemeral)")
 	fs.BoolVar(&cfg.ephemeral, "ephemeral", false, "use free ports and a temporary data directory removed at exit (for tests)")
-	fs.BoolVar(&cfg.depsOnly, "deps-only", false, "start only the dependencies, not the services")
+	fs.BoolVar(&cfg.depsOnly, "deps-only", false, "start only the dependencies, not the services, nginx or the client")
+	fs.BoolVar(&cfg.noClient, "no-client", false, "do not start the web client (nginx still serves the API)")
+	fs.StringVar(&cfg.clientDir, "client-dir", "client", "directory of the built web client (make client builds it)")
+	fs.StringVar(&cfg.ingress, "ingress", filepath.Join("infra", "k8s", "base", "ingress.yaml"), "Ingress manifest that nginx's routes are generated from")
 	fs.StringVar(&cfg.envFile, "env-file", "", "also write the export lines to this file (atomically) once everything is up")
 	fs.StringVar(&cfg.binDir, "bin", "bin", "directory holding stripe-mock and the service binaries")
 	fs.DurationVar(&cfg.timeout, "timeout", 60*time.Second, "how long each part may take to accept connections")
@@ -92,7 +98,7 @@ func allParts() []part {
 	for _, s := range services() {
 		parts = append(parts, part{name: s.name, defPort: s.port})
 	}
-	return parts
+	return append(parts, frontParts(true)...)
 }
 
 // resolvePorts picks each part's port: its flag, else (without --ephemeral)
@@ -141,8 +147,12 @@ type fleet struct {
 	ports    map[string]int
 	jwtKey   string
 	services []service // those started
-	deps     []*proc
-	svcs     []*proc
+	// withNginx and withClient say whether the front runs (not with
+	// --deps-only; no client with --no-client).
+	withNginx, withClient bool
+	deps                  []*proc
+	svcs                  []*proc
+	front                 []*proc
 }
 
 func (f *fleet) mongoURI(db string) string {
@@ -167,6 +177,13 @@ func (f *fleet) exports() []envVar {
 	}
 	for _, s := range f.services {
 		vars = append(vars, envVar{strings.ToUpper(s.name) + "_URL", f.serviceURL(s.name)})
+	}
+	if f.withNginx {
+		// The whole app through nginx, as a browser reaches it.
+		vars = append(vars, envVar{"APP_URL", f.appURL()})
+	}
+	if f.withClient {
+		vars = append(vars, envVar{"CLIENT_URL", f.serviceURL("client")})
 	}
 	return append(vars,
 		envVar{"JWT_KEY", f.jwtKey},
@@ -220,6 +237,7 @@ func runUp(ctx context.Context, args []string, getenv func(string) string, stdou
 		for _, s := range svcs {
 			parts = append(parts, part{name: s.name, defPort: s.port})
 		}
+		parts = append(parts, frontParts(!cfg.noClient)...)
 	}
 	ports, err := resolvePorts(cfg, parts, getenv)
 	if err != nil {
@@ -230,7 +248,7 @@ func runUp(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return fmt.Errorf("up: resolve --bin: %w", err)
 	}
-	bins, err := findBinaries(binDir, svcs)
+	bins, err := findBinaries(binDir, svcs, cfg)
 	if err != nil {
 		return fmt.Errorf("up: %w", err)
 	}
@@ -264,12 +282,14 @@ func runUp(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return fmt.Errorf("up: %w", err)
 	}
-	f := &fleet{dataDir: dataDir, ports: ports, jwtKey: key, services: svcs}
+	f := &fleet{dataDir: dataDir, ports: ports, jwtKey: key, services: svcs,
+		withNginx: !cfg.depsOnly, withClient: !cfg.depsOnly && !cfg.noClient}
 
 	// Stop whatever started, however we leave: services first, since they
 	// depend on the rest.
 	defer func() {
 		log.Info("stopping")
+		stopAll(f.front, stopTimeout)
 		stopAll(f.svcs, stopTimeout)
 		stopAll(f.deps, stopTimeout)
 		log.Info("stopped")
@@ -312,11 +332,13 @@ func runUp(ctx context.Context, args []string, getenv func(string) string, stdou
 type binaries struct {
 	self, redis, stripeMock string
 	services                map[string]string
+	// nginx, node and clientServer are set when the front runs.
+	nginx, node, clientServer string
 }
 
 // findBinaries checks up front that every program exists, so a missing one
 // is one clear error instead of a child that crashes and restarts forever.
-func findBinaries(binDir string, svcs []service) (binaries, error) {
+func findBinaries(binDir string, svcs []service, cfg upConfig) (binaries, error) {
 	var b binaries
 	var errs []error
 	self, err := os.Executable()
@@ -338,6 +360,22 @@ func findBinaries(binDir string, svcs []service) (binaries, error) {
 			errs = append(errs, fmt.Errorf("service %s not built (make build): %w", s.name, err))
 		}
 		b.services[s.name] = path
+	}
+	if !cfg.depsOnly {
+		if b.nginx, err = findNginx(); err != nil {
+			errs = append(errs, err)
+		}
+		if _, err := os.Stat(cfg.ingress); err != nil {
+			errs = append(errs, fmt.Errorf("ingress manifest (nginx's routes come from it; --ingress names another): %w", err))
+		}
+	}
+	if !cfg.depsOnly && !cfg.noClient {
+		if b.node, err = exec.LookPath("node"); err != nil {
+			errs = append(errs, fmt.Errorf("node is not on PATH (the web client needs Node.js 20): %w", err))
+		}
+		if b.clientServer, err = clientServer(cfg.clientDir); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	return b, errors.Join(errs...)
 }
@@ -361,7 +399,7 @@ func prepareDataDir(cfg upConfig) (dir string, cleanup func() error, err error) 
 	fail := func(err error) (string, func() error, error) {
 		return "", nil, errors.Join(err, cleanup())
 	}
-	for _, sub := range []string{"mongo", "nats", "redis", "pids"} {
+	for _, sub := range []string{"mongo", "nats", "redis", "nginx", "pids"} {
 		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
 			return fail(fmt.Errorf("make data dir: %w", err))
 		}
@@ -467,6 +505,43 @@ func (f *fleet) start(ctx context.Context, cfg upConfig, bins binaries, getenv f
 		}
 		log.Info("up", "proc", p.spec.name, "addr", p.spec.addr)
 	}
+	return f.startFront(ctx, cfg, bins, getenv, out, log)
+}
+
+// startFront starts nginx, with its config generated from the Ingress
+// manifest, and the client behind it, and waits until both accept
+// connections.
+func (f *fleet) startFront(ctx context.Context, cfg upConfig, bins binaries, getenv func(string) string, out io.Writer, log *slog.Logger) error {
+	if !f.withNginx {
+		return nil
+	}
+	pidDir := filepath.Join(f.dataDir, "pids")
+	conf, missing, err := f.writeNginxConfig(cfg.ingress)
+	if err != nil {
+		return err
+	}
+	for _, name := range missing {
+		log.Warn("an Ingress backend does not run here; nginx answers 503 for its paths", "service", name)
+	}
+	specs := []procSpec{{
+		name: "nginx", path: bins.nginx, env: func() []string { return baseEnv(getenv) },
+		addr: hostPort(f.ports["nginx"]), args: nginxArgs(filepath.Dir(conf), conf),
+	}}
+	if f.withClient {
+		specs = append(specs, procSpec{
+			name: "client", path: bins.node, env: f.clientEnv(getenv),
+			addr: hostPort(f.ports["client"]), args: []string{bins.clientServer},
+		})
+	}
+	for _, spec := range specs {
+		f.front = append(f.front, startProc(spec, out, log, pidDir))
+	}
+	for _, p := range f.front {
+		if err := p.waitReady(ctx, cfg.timeout); err != nil {
+			return err
+		}
+		log.Info("up", "proc", p.spec.name, "addr", p.spec.addr)
+	}
 	return nil
 }
 
@@ -481,5 +556,18 @@ func (f *fleet) summary() string {
 	fmt.Fprintf(&b, "  %-12s %s (monitoring http://%s)\n", "nats", f.natsURL(), hostPort(f.ports["nats-monitor"]))
 	fmt.Fprintf(&b, "  %-12s %s\n", "redis", f.redisURL())
 	fmt.Fprintf(&b, "  %-12s %s\n", "stripe-mock", f.stripeBase())
+	if f.withClient {
+		fmt.Fprintf(&b, "  %-12s %s (served through nginx)\n", "client", f.serviceURL("client"))
+	}
+	if f.withNginx {
+		fmt.Fprintf(&b, "  %-12s %s (routes from the Ingress manifest)\n", "nginx", f.appURL())
+	}
+	// Last, so it is what a person sees when the output stops.
+	switch {
+	case f.withClient:
+		fmt.Fprintf(&b, "\nOpen %s in a browser.\n", f.browserURL())
+	case f.withNginx:
+		fmt.Fprintf(&b, "\nThe API answers at %s/api/... (no web client: --no-client).\n", f.browserURL())
+	}
 	return b.String()
 }

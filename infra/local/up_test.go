@@ -134,6 +134,82 @@ func TestExports(t *testing.T) {
 		formatExports(testFleet().exports()[:1]))
 }
 
+func TestFrontExportsAndSummary(t *testing.T) {
+	tests := []struct {
+		name                  string
+		withNginx, withClient bool
+		wantVars              map[string]string
+		wantLast              string
+	}{
+		{
+			name:      "nginx and the client",
+			withNginx: true, withClient: true,
+			wantVars: map[string]string{"APP_URL": "http://127.0.0.1:8", "CLIENT_URL": "http://127.0.0.1:7"},
+			wantLast: "Open http://localhost:8 in a browser.",
+		},
+		{
+			name:      "--no-client",
+			withNginx: true,
+			wantVars:  map[string]string{"APP_URL": "http://127.0.0.1:8"},
+			wantLast:  "The API answers at http://localhost:8/api/... (no web client: --no-client).",
+		},
+		{
+			name:     "--deps-only",
+			wantVars: map[string]string{},
+			wantLast: "stripe-mock  http://127.0.0.1:5",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := testFleet()
+			f.ports["client"], f.ports["nginx"] = 7, 8
+			f.withNginx, f.withClient = tt.withNginx, tt.withClient
+			got := map[string]string{}
+			for _, v := range f.exports() {
+				if v.name == "APP_URL" || v.name == "CLIENT_URL" {
+					got[v.name] = v.value
+				}
+			}
+			assert.Equal(t, tt.wantVars, got)
+			lines := strings.Split(strings.TrimSpace(f.summary()), "\n")
+			assert.Equal(t, tt.wantLast, strings.TrimSpace(lines[len(lines)-1]))
+		})
+	}
+}
+
+func TestClientEnv(t *testing.T) {
+	getenv := func(k string) string {
+		return map[string]string{"PATH": "/bin", "NEXT_PUBLIC_STRIPE_PUBLISHABLE_KEY": "pk_test_1", "JWT_KEY": "secret", "SECRET": "x"}[k]
+	}
+	f := testFleet()
+	f.ports["client"], f.ports["nginx"] = 7, 8
+	assert.Equal(t, map[string]string{
+		"PATH":                               "/bin",
+		"NODE_ENV":                           "production",
+		"NEXT_TELEMETRY_DISABLED":            "1",
+		"PORT":                               "7",
+		"HOSTNAME":                           "127.0.0.1",
+		"API_INTERNAL_URL":                   "http://127.0.0.1:8",
+		"NEXT_PUBLIC_STRIPE_PUBLISHABLE_KEY": "pk_test_1",
+	}, envMap(f.clientEnv(getenv)()), "the client reaches the API through nginx and gets no secrets")
+}
+
+func TestUpFlagsForTheFront(t *testing.T) {
+	cfg, help, err := parseUpFlags([]string{"--no-client", "--nginx-port", "9090", "--ingress", "x.yaml", "--client-dir", "web"}, io.Discard)
+	require.NoError(t, err)
+	require.False(t, help)
+	assert.True(t, cfg.noClient)
+	assert.Equal(t, "x.yaml", cfg.ingress)
+	assert.Equal(t, "web", cfg.clientDir)
+	assert.Equal(t, 9090, *cfg.portFlags["nginx"])
+	assert.Equal(t, 0, *cfg.portFlags["client"], "--client-port exists too")
+
+	cfg, _, err = parseUpFlags(nil, io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, "infra/k8s/base/ingress.yaml", cfg.ingress)
+	assert.Equal(t, "client", cfg.clientDir)
+}
+
 func TestLauncherAlive(t *testing.T) {
 	start := func(t *testing.T, name string, args ...string) int {
 		cmd := exec.Command(name, args...)

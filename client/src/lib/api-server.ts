@@ -1,0 +1,143 @@
+import http from "node:http";
+import https from "node:https";
+import { cache } from "react";
+import { headers } from "next/headers";
+import { redirect, unstable_rethrow } from "next/navigation";
+import { signinPath } from "./paths";
+import type { CurrentUser, Order, Ticket } from "./types";
+
+// How long a server-side render waits for the API before showing the error page.
+const TIMEOUT_MS = 10_000;
+
+type RawResponse = { status: number; body: unknown };
+
+/**
+ * ApiUnavailable means the API could not be asked or answered with a server
+ * error; the page's error boundary shows a friendly message.
+ */
+export class ApiUnavailable extends Error {}
+
+/**
+ * apiBase is where the server reaches the API: in a cluster the ingress
+ * controller's service, on one machine the local nginx. It comes only from
+ * the environment, so the same build runs anywhere.
+ */
+function apiBase(): URL {
+  const raw = process.env.API_INTERNAL_URL;
+  if (!raw) throw new ApiUnavailable("API_INTERNAL_URL is not set: the server cannot reach the API");
+  return new URL(raw);
+}
+
+/**
+ * serverGet asks the API for path as the visitor: their Cookie header goes
+ * along. It uses node:http rather than fetch because fetch will not send a
+ * Host header of our choosing, and an ingress that routes by host
+ * (ticketing.dev) needs one when reached by its in-cluster name (API_HOST).
+ */
+async function serverGet(path: string): Promise<RawResponse> {
+  // Asked first: reading the request makes Next render every page per
+  // request, never once at build time for everyone.
+  const cookie = (await headers()).get("cookie");
+  const base = apiBase();
+  const reqHeaders: Record<string, string> = { accept: "application/json" };
+  if (cookie) reqHeaders.cookie = cookie;
+  const host = process.env.API_HOST;
+  if (host) reqHeaders.host = host;
+  const url = new URL(base.pathname.replace(/\/$/, "") + path, base);
+  const lib = url.protocol === "https:" ? https : http;
+
+  return new Promise<RawResponse>((resolve, reject) => {
+    const req = lib.request(url, { method: "GET", headers: reqHeaders, timeout: TIMEOUT_MS, servername: host || undefined }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("error", reject);
+      res.on("end", () => {
+        const text = Buffer.concat(chunks).toString("utf8");
+        let body: unknown = null;
+        try {
+          body = text === "" ? null : JSON.parse(text);
+        } catch {
+          body = null;
+        }
+        resolve({ status: res.statusCode ?? 0, body });
+      });
+    });
+    req.on("timeout", () => req.destroy(new ApiUnavailable(`GET ${path}: no answer within ${TIMEOUT_MS} ms`)));
+    req.on("error", (err) => reject(err instanceof ApiUnavailable ? err : new ApiUnavailable(`GET ${path}: ${err.message}`)));
+    req.end();
+  });
+}
+
+function unexpected(path: string, res: RawResponse): ApiUnavailable {
+  return new ApiUnavailable(`GET ${path}: unexpected status ${res.status}`);
+}
+
+/**
+ * getCurrentUser is who the visitor is, or null. It is asked once per
+ * request however many components want it. A failing auth service shows as
+ * "signed out" in the header rather than taking every page down.
+ */
+export const getCurrentUser = cache(async (): Promise<CurrentUser | null> => {
+  try {
+    const res = await serverGet("/api/users/currentuser");
+    const user = (res.body as { currentUser?: CurrentUser | null } | null)?.currentUser;
+    if (res.status !== 200 || !user) return null;
+    return { id: user.id, email: user.email };
+  } catch (err) {
+    unstable_rethrow(err); // Next's own signals (this page is dynamic) are not failures
+    console.error("currentuser:", err instanceof Error ? err.message : err);
+    return null;
+  }
+});
+
+/** requireUser sends an anonymous visitor to sign in, and back to here after. */
+export async function requireUser(here: string): Promise<CurrentUser> {
+  const user = await getCurrentUser();
+  if (!user) redirect(signinPath(here));
+  return user;
+}
+
+/** getTickets lists tickets on sale, newest first, a page at a time. */
+export async function getTickets(opts: { limit: number; before?: string }): Promise<Ticket[]> {
+  const q = new URLSearchParams({ limit: String(opts.limit) });
+  if (opts.before) q.set("before", opts.before);
+  const path = `/api/tickets?${q}`;
+  const res = await serverGet(path);
+  if (res.status === 400 && opts.before) return []; // a stale or mangled "before" link
+  if (res.status !== 200 || !Array.isArray(res.body)) throw unexpected(path, res);
+  return res.body as Ticket[];
+}
+
+/** getTicket is one ticket, or null when there is no such ticket. */
+export async function getTicket(id: string): Promise<Ticket | null> {
+  const path = `/api/tickets/${encodeURIComponent(id)}`;
+  const res = await serverGet(path);
+  if (res.status === 404 || res.status === 400) return null;
+  if (res.status !== 200) throw unexpected(path, res);
+  return res.body as Ticket;
+}
+
+/** getOrders is the visitor's orders as the API gives them (oldest first). */
+export async function getOrders(here: string): Promise<Order[]> {
+  const path = "/api/orders";
+  const res = await serverGet(path);
+  if (res.status === 401) redirect(signinPath(here));
+  if (res.status !== 200 || !Array.isArray(res.body)) throw unexpected(path, res);
+  return res.body as Order[];
+}
+
+/**
+ * getOrder is one of the visitor's orders, or null when there is no such
+ * order or it is someone else's: we do not tell those apart for a stranger.
+ */
+export async function getOrder(id: string, here: string): Promise<Order | null> {
+  const path = `/api/orders/${encodeURIComponent(id)}`;
+  const res = await serverGet(path);
+  if (res.status === 404 || res.status === 400) return null;
+  if (res.status === 401) {
+    if (!(await getCurrentUser())) redirect(signinPath(here));
+    return null;
+  }
+  if (res.status !== 200) throw unexpected(path, res);
+  return res.body as Order;
+}

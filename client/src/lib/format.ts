@@ -1,0 +1,50 @@
+const usd = new Intl.NumberFormat("en-US", {
+  style: "currency",
+  currency: "USD",
+  minimumFractionDigits: 2,
+  maximumFractionDigits: 2,
+});
+
+/** formatPrice shows a price in dollars with two decimals: 20 -> "$20.00". */
+export function formatPrice(price: number): string {
+  return usd.format(price);
+}
+
+/**
+ * secondsLeft is how many whole seconds remain until expiresAt, rounded up so
+ * that "0:00" appears only once the time is really over; never negative.
+ * An unreadable date counts as already expired.
+ */
+export function secondsLeft(expiresAt: string, now: number): number {
+  const end = Date.parse(expiresAt);
+  if (Number.isNaN(end)) return 0;
+  return Math.max(0, Math.ceil((end - now) / 1000));
+}
+
+/** formatTimeLeft renders seconds as m:ss, or h:mm:ss from an hour up. */
+export function formatTimeLeft(totalSeconds: number): string {
+  const s = Math.max(0, Math.floor(totalSeconds));
+  const hours = Math.floor(s / 3600);
+  const minutes = Math.floor((s % 3600) / 60);
+  const seconds = s % 60;
+  const ss = String(seconds).padStart(2, "0");
+  if (hours > 0) return `${hours}:${String(minutes).padStart(2, "0")}:${ss}`;
+  return `${minutes}:${ss}`;
+}
+
+/**
+ * priceForApi sends what the person typed as a number when it is a plain
+ * decimal, and otherwise as typed, so the API's own rule explains what is
+ * wrong with it ("Price must be greater than 0").
+ */
+export function priceForApi(input: string): number | string {
+  const s = input.trim();
+  return /^\d+(\.\d+)?$/.test(s) ? Number(s) : s;
+}
+
+/** tidyPrice formats a typed price to two decimals when it is a number. */
+export function tidyPrice(input: string): string {
+  const s = input.trim();
+  if (!/^\d*(\.\d*)?$/.test(s) || s === "" || s === ".") return input;
+  return Number(s).toFixed(2);
+}

@@ -1,0 +1,220 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestParseIngress(t *testing.T) {
+	fixture, err := os.ReadFile("testdata/ingress.yaml")
+	require.NoError(t, err)
+
+	const head = "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: x\n"
+	tests := []struct {
+		name    string
+		yaml    string
+		want    []ingressRoute
+		wantErr string
+	}{
+		{
+			name: "the fixture, in manifest order",
+			yaml: string(fixture),
+			want: []ingressRoute{
+				{host: "ticketing.dev", path: "/api/users", pathType: "Prefix", service: "auth", bodySize: "2m"},
+				{host: "ticketing.dev", path: "/api/tickets", pathType: "Prefix", service: "tickets", bodySize: "2m"},
+				{host: "ticketing.dev", path: "/api/orders", pathType: "Prefix", service: "orders", bodySize: "2m"},
+				{host: "ticketing.dev", path: "/api/payments", pathType: "Prefix", service: "payments", bodySize: "2m"},
+				{host: "ticketing.dev", path: "/", pathType: "Prefix", service: "client", bodySize: "2m"},
+			},
+		},
+		{
+			name: "other kinds in a multi-document file are skipped",
+			yaml: "apiVersion: v1\nkind: Service\nmetadata:\n  name: auth\n---\n" + head +
+				"spec:\n  rules:\n    - http:\n        paths:\n          - path: /x\n            pathType: Exact\n            backend:\n              service:\n                name: a\n",
+			want: []ingressRoute{{path: "/x", pathType: "Exact", service: "a", bodySize: "1m"}},
+		},
+		{
+			name:    "a body size nginx would not read",
+			yaml:    head + "  annotations:\n    nginx.ingress.kubernetes.io/proxy-body-size: 2 MB\nspec: {}\n",
+			wantErr: `proxy-body-size "2 MB" is not a size`,
+		},
+		{
+			name:    "no Ingress at all",
+			yaml:    "apiVersion: v1\nkind: Service\nmetadata:\n  name: auth\n",
+			wantErr: "no Ingress paths found",
+		},
+		{
+			name:    "an old apiVersion",
+			yaml:    "apiVersion: extensions/v1beta1\nkind: Ingress\nmetadata:\n  name: old\n",
+			wantErr: `apiVersion "extensions/v1beta1"`,
+		},
+		{
+			name:    "a resource backend",
+			yaml:    head + "spec:\n  rules:\n    - http:\n        paths:\n          - path: /x\n            pathType: Prefix\n            backend:\n              resource:\n                kind: Bucket\n",
+			wantErr: `path "/x": backend has no service name`,
+		},
+		{
+			name:    "a missing pathType",
+			yaml:    head + "spec:\n  rules:\n    - http:\n        paths:\n          - path: /x\n            backend:\n              service:\n                name: a\n",
+			wantErr: `pathType ""`,
+		},
+		{
+			name:    "a path that would break the config",
+			yaml:    head + "spec:\n  rules:\n    - http:\n        paths:\n          - path: \"/x; }\"\n            pathType: Prefix\n            backend:\n              service:\n                name: a\n",
+			wantErr: "a path must start with /",
+		},
+		{
+			name:    "a rewrite annotation changes what paths mean",
+			yaml:    head + "  annotations:\n    nginx.ingress.kubernetes.io/rewrite-target: /$2\nspec:\n  rules:\n    - http:\n        paths:\n          - path: /x\n            pathType: Prefix\n            backend:\n              service:\n                name: a\n",
+			wantErr: "rewrite-target is not supported",
+		},
+		{
+			name:    "not YAML",
+			yaml:    "kind: [",
+			wantErr: "document 1",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseIngress([]byte(tt.yaml))
+			if tt.wantErr != "" {
+				require.ErrorContains(t, err, tt.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got)
+		})
+	}
+}
+
+func TestNginxLocations(t *testing.T) {
+	tests := []struct {
+		pathType, path string
+		want           []string
+	}{
+		{"Prefix", "/", []string{"/"}},
+		{"Prefix", "/api/users", []string{"= /api/users", "/api/users/"}},
+		{"Prefix", "/api/users/", []string{"= /api/users", "/api/users/"}},
+		{"Exact", "/healthz", []string{"= /healthz"}},
+		{"ImplementationSpecific", "/static", []string{"/static"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.pathType+" "+tt.path, func(t *testing.T) {
+			assert.Equal(t, tt.want, nginxLocations(ingressRoute{path: tt.path, pathType: tt.pathType}))
+		})
+	}
+}
+
+func TestRenderNginx(t *testing.T) {
+	fixture, err := os.ReadFile("testdata/ingress.yaml")
+	require.NoError(t, err)
+	routes, err := parseIngress(fixture)
+	require.NoError(t, err)
+	all := map[string]int{"auth": 3001, "tickets": 3002, "orders": 3003, "payments": 3005, "client": 3000}
+
+	tests := []struct {
+		name        string
+		routes      []ingressRoute
+		settings    nginxSettings
+		contains    []string
+		notContains []string
+		missing     []string
+		wantErr     string
+	}{
+		{
+			name:     "every backend running",
+			routes:   routes,
+			settings: nginxSettings{port: 8080, dir: "/d/nginx", backends: all, source: "ingress.yaml"},
+			contains: []string{
+				"# Generated by bin/local from ingress.yaml",
+				"daemon off;\nmaster_process off;\n",
+				`pid "/d/nginx/nginx.pid";`,
+				`proxy_temp_path "/d/nginx/proxy_temp";`,
+				"listen 127.0.0.1:8080 default_server;\n        server_name ticketing.dev;",
+				"location = /api/users {\n            client_max_body_size 2m;\n            proxy_pass http://127.0.0.1:3001;\n        }",
+				"location /api/users/ {\n            client_max_body_size 2m;\n            proxy_pass http://127.0.0.1:3001;\n        }",
+				"location /api/tickets/ {\n            client_max_body_size 2m;\n            proxy_pass http://127.0.0.1:3002;",
+				"location /api/orders/ {\n            client_max_body_size 2m;\n            proxy_pass http://127.0.0.1:3003;",
+				"location /api/payments/ {\n            client_max_body_size 2m;\n            proxy_pass http://127.0.0.1:3005;",
+				"location / {\n            client_max_body_size 2m;\n            proxy_pass http://127.0.0.1:3000;",
+				"proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
+			},
+			notContains: []string{"return 503"},
+		},
+		{
+			name:     "a backend that is not running answers 503 in the API's error shape",
+			routes:   routes,
+			settings: nginxSettings{port: 9000, dir: "/d", backends: map[string]int{"auth": 1, "tickets": 2, "orders": 3, "payments": 5}},
+			contains: []string{
+				"location / {\n            client_max_body_size 2m;\n            default_type application/json;\n            return 503 '{\"errors\":[{\"message\":\"client is not running on this machine\"}]}';",
+			},
+			missing: []string{"client"},
+		},
+		{
+			name: "a catch-all host is the default server; each host gets its own server",
+			routes: []ingressRoute{
+				{host: "a.example", path: "/", pathType: "Prefix", service: "client"},
+				{host: "", path: "/api/users", pathType: "Prefix", service: "auth"},
+			},
+			settings: nginxSettings{port: 1, dir: "/d", backends: all},
+			contains: []string{
+				"listen 127.0.0.1:1;\n        server_name a.example;",
+				"listen 127.0.0.1:1 default_server;\n        server_name \"\";",
+			},
+		},
+		{
+			name: "two paths that meet in one location",
+			routes: []ingressRoute{
+				{path: "/a", pathType: "Prefix", service: "auth"},
+				{path: "/a/", pathType: "Prefix", service: "client"},
+			},
+			settings: nginxSettings{port: 1, dir: "/d", backends: all},
+			wantErr:  `path "/a/" (Prefix) and "/a" both map to nginx location "= /a"`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			conf, missing, err := renderNginx(tt.routes, tt.settings)
+			if tt.wantErr != "" {
+				require.ErrorContains(t, err, tt.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			for _, s := range tt.contains {
+				assert.Contains(t, conf, s)
+			}
+			for _, s := range tt.notContains {
+				assert.NotContains(t, conf, s)
+			}
+			assert.Equal(t, tt.missing, missing)
+			assert.Equal(t, strings.Count(conf, "{"), strings.Count(conf, "}"), "braces balance")
+		})
+	}
+}
+
+// TestRepositoryIngressMapsToLocalParts reads the real manifest: every
+// backend it names must be something `up` runs, or its paths would answer
+// 503 on this machine.
+func TestRepositoryIngressMapsToLocalParts(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "k8s", "base", "ingress.yaml"))
+	require.NoError(t, err)
+	routes, err := parseIngress(data)
+	require.NoError(t, err)
+	local := map[string]bool{"client": true}
+	for _, s := range services() {
+		local[s.name] = true
+	}
+	paths := map[string]string{}
+	for _, r := range routes {
+		assert.True(t, local[r.service], "backend %q of %s is not a part of the local fleet", r.service, r.path)
+		paths[r.path] = r.service
+	}
+	assert.Equal(t, map[string]string{
+		"/api/users": "auth", "/api/tickets": "tickets", "/api/orders": "orders", "/api/payments": "payments", "/": "client",
+	}, paths, "CONTRACT.md §2's routes")
+}

@@ -1,0 +1,204 @@
+// Package app wires the payments service (orders replica, payment records,
+// Stripe gateway, HTTP route, listeners, outbox relay) from its
+// dependencies, so that cmd/payments, cross-service tests and the load
+// tools run the same service in-process.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/stripe/stripe-go/v76/client"
+	"go.mongodb.org/mongo-driver/mongo"
+
+	"github.com/ticketing/common/events"
+	"github.com/ticketing/common/httpx"
+	"github.com/ticketing/common/mongox"
+	"github.com/ticketing/common/session"
+	"github.com/ticketing/services/payments/internal/httpapi"
+	"github.com/ticketing/services/payments/internal/listeners"
+	"github.com/ticketing/services/payments/internal/payment"
+	"github.com/ticketing/services/payments/internal/store"
+	"github.com/ticketing/services/payments/internal/stripegw"
+)
+
+// Deps is what the payments service runs on.
+type Deps struct {
+	DB       *mongo.Database  // the service's own database
+	Events   *events.Conn     // connected NATS Streaming connection
+	Sessions *session.Manager // reads the session cookie
+	Logger   *slog.Logger     // nil = discard
+	Now      func() time.Time // nil = time.Now
+	// Stripe is the stripe-go client; build it with NewStripeClient.
+	Stripe *client.API
+	// StripeTimeout bounds one charge or refund, retries included; zero
+	// means 30 s. The lease that keeps two processes from charging one
+	// order at once is four times as long.
+	StripeTimeout time.Duration
+	// TrustedProxies are the addresses whose X-Forwarded-For is believed;
+	// empty means httpx's default (loopback and private ranges).
+	TrustedProxies []string
+	// ListenOptions are added to every listener's options, after the
+	// logger; tests shorten the ack wait with events.WithAckWait.
+	ListenOptions []events.ListenOption
+	// Relay tunes the outbox relay; zero values take mongox's defaults.
+	Relay mongox.RelayOptions
+}
+
+// StripeConfig is what NewStripeClient needs.
+type StripeConfig = stripegw.ClientConfig
+
+// NewStripeClient builds a stripe-go client with backends of its own (no
+// stripe-go globals) pointed at cfg.APIBase, or at Stripe when it is empty.
+func NewStripeClient(cfg StripeConfig) *client.API { return stripegw.NewClient(cfg) }
+
+// App is one payments service instance.
+type App struct {
+	deps   Deps
+	log    *slog.Logger
+	engine *gin.Engine
+	svc    *payment.Service
+	relay  *mongox.Relay
+
+	mu        sync.Mutex
+	started   bool
+	closed    bool
+	listeners []*events.Listener
+	stopRelay context.CancelFunc
+	relayDone chan struct{}
+}
+
+// New checks d, ensures the indexes (the unique order index is what lets
+// only one of many racing requests charge an order, so the service does not
+// start without it) and builds the HTTP engine. Nothing is subscribed until
+// Start.
+func New(ctx context.Context, d Deps) (*App, error) {
+	var missing []string
+	if d.DB == nil {
+		missing = append(missing, "DB")
+	}
+	if d.Events == nil {
+		missing = append(missing, "Events")
+	}
+	if d.Sessions == nil {
+		missing = append(missing, "Sessions")
+	}
+	if d.Stripe == nil {
+		missing = append(missing, "Stripe")
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("payments app: missing dependencies %v", missing)
+	}
+	if d.StripeTimeout < 0 {
+		return nil, fmt.Errorf("payments app: stripe timeout %v is negative", d.StripeTimeout)
+	}
+	if d.StripeTimeout == 0 {
+		d.StripeTimeout = payment.DefaultStripeTimeout
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+
+	payments := store.NewPayments(d.DB, d.Now)
+	if err := payments.EnsureIndexes(ctx); err != nil {
+		return nil, fmt.Errorf("payments app: %w", err)
+	}
+	gw, err := stripegw.NewGateway(d.Stripe)
+	if err != nil {
+		return nil, fmt.Errorf("payments app: %w", err)
+	}
+	relay := mongox.NewRelay(payments.Collection(), events.NewPublisher(d.Events), d.Logger.With("component", "outbox"), d.Relay)
+	svc, err := payment.NewService(payment.Config{
+		Orders:        store.NewOrders(d.DB),
+		Payments:      payments,
+		Gateway:       gw,
+		Notify:        relay.Notify,
+		Now:           d.Now,
+		Logger:        d.Logger,
+		StripeTimeout: d.StripeTimeout,
+		LeaseTTL:      4 * d.StripeTimeout,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("payments app: %w", err)
+	}
+	engine, err := httpx.NewEngine(httpx.Config{
+		Service:        "payments",
+		Logger:         d.Logger,
+		Sessions:       d.Sessions,
+		TrustedProxies: d.TrustedProxies,
+		Checks: []httpx.Check{
+			{Name: "mongo", Fn: mongox.Ping(d.DB.Client())},
+			{Name: "nats", Fn: d.Events.Ready},
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("payments app: %w", err)
+	}
+	httpapi.Routes(engine, httpapi.NewHandlers(svc))
+	return &App{deps: d, log: d.Logger, engine: engine, svc: svc, relay: relay}, nil
+}
+
+// Handler is the HTTP handler: the payments route plus /healthz, /readyz
+// and /metrics.
+func (a *App) Handler() http.Handler { return a.engine }
+
+// Start subscribes the listeners (queue group events.GroupPayments) and
+// starts the outbox relay, then returns. The relay runs until Close, not
+// until ctx ends, so events written by requests that finish during a
+// graceful shutdown still go out.
+func (a *App) Start(ctx context.Context) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	switch {
+	case a.closed:
+		return errors.New("payments app: Start after Close")
+	case a.started:
+		return errors.New("payments app: already started")
+	}
+	opts := append([]events.ListenOption{events.WithLogger(a.log)}, a.deps.ListenOptions...)
+	ls, err := listeners.Start(a.deps.Events, a.svc, opts...)
+	if err != nil {
+		return fmt.Errorf("payments app: %w", err)
+	}
+	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		// Run only returns nil, when its context ends.
+		_ = a.relay.Run(rctx)
+	}()
+	a.started, a.listeners, a.stopRelay, a.relayDone = true, ls, cancel, done
+	return nil
+}
+
+// Close closes the listeners (Close, keeping the durable group's position),
+// then stops the relay and waits for it. Closing twice is harmless.
+func (a *App) Close() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.closed {
+		return nil
+	}
+	a.closed = true
+	var err error
+	for _, l := range a.listeners {
+		err = errors.Join(err, l.Close())
+	}
+	if a.stopRelay != nil {
+		a.stopRelay()
+		<-a.relayDone
+	}
+	if err != nil {
+		return fmt.Errorf("payments app: close: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,60 @@
+// Package listeners subscribes the payments service to the events it hears
+// (CONTRACT.md §3): order:created and order:cancelled feed the orders
+// replica, and a cancel of a charged order refunds it. Each handler only
+// decodes, calls the payment service and says whether the message is done
+// (nil) or should come back (an error); payloads that can never be
+// processed are acked as poison by common/events.
+package listeners
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/ticketing/common/events"
+	"github.com/ticketing/services/payments/internal/payment"
+)
+
+// Start subscribes every listener in the payments service's queue group. On
+// error the ones already subscribed are closed again.
+func Start(conn *events.Conn, svc *payment.Service, opts ...events.ListenOption) ([]*events.Listener, error) {
+	var started []*events.Listener
+	add := func(l *events.Listener, err error) error {
+		if err != nil {
+			return err
+		}
+		started = append(started, l)
+		return nil
+	}
+	err := errors.Join(
+		add(events.Listen(conn, events.GroupPayments, OrderCreated(svc), opts...)),
+		add(events.Listen(conn, events.GroupPayments, OrderCancelled(svc), opts...)),
+	)
+	if err != nil {
+		for _, l := range started {
+			err = errors.Join(err, l.Close())
+		}
+		return nil, fmt.Errorf("listeners: %w", err)
+	}
+	return started, nil
+}
+
+// OrderCreated adds the order to the replica; a repeat is acked.
+func OrderCreated(svc *payment.Service) events.Handler[events.OrderCreated] {
+	return func(ctx context.Context, msg events.OrderCreated, _ events.Meta) error {
+		return svc.AddOrder(ctx, payment.Order{
+			ID: msg.ID, UserID: msg.UserID, Price: msg.Ticket.Price, Status: msg.Status,
+			ExpiresAt: msg.ExpiresAt, Version: msg.Version,
+		})
+	}
+}
+
+// OrderCancelled cancels the replica's order on top of its predecessor and
+// refunds it if it was charged. While the predecessor is missing, or a
+// charge or refund of the order is under way, it returns an error so the
+// message comes back after the ack wait.
+func OrderCancelled(svc *payment.Service) events.Handler[events.OrderCancelled] {
+	return func(ctx context.Context, msg events.OrderCancelled, _ events.Meta) error {
+		return svc.CancelOrder(ctx, msg.ID, msg.Version)
+	}
+}

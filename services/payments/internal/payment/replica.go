@@ -1,0 +1,141 @@
+package payment
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/ticketing/common/errs"
+)
+
+// AddOrder handles order:created. A repeat is not an error.
+func (s *Service) AddOrder(ctx context.Context, o Order) error {
+	err := s.orders.Insert(ctx, o)
+	repeat := errors.Is(err, ErrOrderKnown)
+	if err != nil && !repeat {
+		return fmt.Errorf("add order %s: %w", o.ID, err)
+	}
+	s.log.Debug("order created handled", "orderId", o.ID, "repeat", repeat)
+	return nil
+}
+
+// CancelOrder handles order:cancelled of version: apply it only on top of
+// version-1, then refund the order if it was charged. A cancel stored
+// before (a redelivery) still checks the refund, since the process may have
+// stopped between storing the cancel and refunding.
+func (s *Service) CancelOrder(ctx context.Context, id string, version int64) error {
+	for attempt := 1; ; attempt++ {
+		o, err := s.orders.Get(ctx, id)
+		if errors.Is(err, errs.ErrNotFound) {
+			return fmt.Errorf("cancel order %s at version %d: %w", id, version, ErrOrderUnknown)
+		}
+		if err != nil {
+			return fmt.Errorf("cancel order %s: %w", id, err)
+		}
+		step := NextReplicaStep(o.Version, version)
+		switch step {
+		case ReplicaWait:
+			return fmt.Errorf("cancel order %s to version %d at version %d: %w", id, version, o.Version, ErrCancelOutOfOrder)
+		case ReplicaSkip:
+			if !o.Cancelled() {
+				return nil
+			}
+		case ReplicaApply:
+			if err := s.orders.Cancel(ctx, o); err != nil {
+				// A conflict is a concurrent delivery of this cancel; the
+				// re-read decides whether anything is left to do.
+				if errors.Is(err, errs.ErrConflict) && attempt < maxAttempts {
+					continue
+				}
+				return fmt.Errorf("cancel order %s: %w", id, err)
+			}
+		}
+		if err := s.RefundIfCharged(ctx, o.ID); err != nil {
+			return fmt.Errorf("cancel order %s: %w", id, err)
+		}
+		// Redeliveries are otherwise silent; this line shows they were seen.
+		s.log.Debug("order cancel handled", "orderId", o.ID, "version", version, "applied", step == ReplicaApply)
+		return nil
+	}
+}
+
+// RefundIfCharged refunds a cancelled order's charge, once. While a charge or
+// refund of the order is under way elsewhere it returns ErrChargeInFlight or
+// ErrRefundInFlight, so the caller comes back once that is settled.
+func (s *Service) RefundIfCharged(ctx context.Context, orderID string) error {
+	orderID = strings.ToLower(orderID) // records name orders as ObjectId.Hex writes them
+	for attempt := 1; ; attempt++ {
+		p, err := s.paymentOf(ctx, orderID)
+		if err != nil || p == nil {
+			return err
+		}
+		now := s.now()
+		switch {
+		case p.Status == StatusFailed:
+			return nil
+		case p.Status == StatusPending && p.Lease.Live(now):
+			return ErrChargeInFlight
+		case p.Status == StatusPending:
+			// A charge whose outcome nobody knows: the request that made it
+			// stopped, or Stripe did not answer. Repeating it under its key
+			// makes Stripe tell (or, if it never arrived, make) the charge,
+			// which is then refunded: nobody pays for a cancelled order.
+			next := p.TakeOver(s.newLease())
+			if err := s.payments.Update(ctx, *p, next); err != nil {
+				if errors.Is(err, errs.ErrConflict) && attempt < maxAttempts {
+					continue
+				}
+				return err
+			}
+			if _, err := s.settle(ctx, next); err != nil {
+				var e *errs.Error
+				if errors.As(err, &e) && e.Kind == errs.KindPaymentFailed {
+					return nil // nothing was charged
+				}
+				return err
+			}
+			continue
+		case p.Refund != nil:
+			return nil
+		case p.Lease.Live(now):
+			return ErrRefundInFlight
+		}
+		err = s.refund(ctx, *p)
+		if errors.Is(err, errs.ErrConflict) && attempt < maxAttempts {
+			continue
+		}
+		return err
+	}
+}
+
+// refund claims a charged payment, refunds it through Stripe and records the
+// refund. Only the lease holder calls Stripe, so concurrent deliveries of one
+// cancel make one refund request; the idempotency key covers a holder that
+// stopped half-way and is taken over.
+func (s *Service) refund(ctx context.Context, p Payment) error {
+	leased := p.LeasedForRefund(s.newLease())
+	if err := s.payments.Update(ctx, p, leased); err != nil {
+		return err
+	}
+	ctx = context.WithoutCancel(ctx)
+	sctx, cancel := context.WithTimeout(ctx, s.stripeTimeout)
+	refundID, err := s.gw.Refund(sctx, RefundRequest{IdempotencyKey: RefundKey(p.OrderID), ChargeID: p.StripeID})
+	cancel()
+	log := s.log.With("orderId", p.OrderID, "paymentId", p.ID, "stripeId", p.StripeID)
+	if errors.Is(err, ErrAlreadyRefunded) {
+		log.Warn("stripe says the charge was refunded already; recording it as refunded")
+		refundID, err = "", nil
+	}
+	if err != nil {
+		if werr := s.write(ctx, leased, leased.Released()); werr != nil {
+			log.Warn("refund lease not released; it lapses on its own", "err", werr)
+		}
+		return fmt.Errorf("refund order %s: %w", p.OrderID, err)
+	}
+	if err := s.write(ctx, leased, leased.Refunded(refundID, s.now())); err != nil {
+		return fmt.Errorf("refunded order %s (refund %s) but could not record it: %w", p.OrderID, refundID, err)
+	}
+	log.Info("cancelled order refunded", "refundId", refundID)
+	return nil
+}

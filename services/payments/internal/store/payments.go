@@ -1,0 +1,197 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/bson/primitive"
+	"go.mongodb.org/mongo-driver/mongo"
+	"go.mongodb.org/mongo-driver/mongo/options"
+
+	"github.com/ticketing/common/errs"
+	"github.com/ticketing/common/events"
+	"github.com/ticketing/common/mongox"
+	"github.com/ticketing/services/payments/internal/payment"
+)
+
+// PaymentsCollection is where payment records live; the outbox relay reads it too.
+const PaymentsCollection = "payments"
+
+// Payments is the payments collection.
+type Payments struct {
+	coll *mongo.Collection
+	now  func() time.Time
+}
+
+type leaseDoc struct {
+	Owner string    `bson:"owner"`
+	Until time.Time `bson:"until"`
+}
+
+type refundDoc struct {
+	ID string    `bson:"id,omitempty"`
+	At time.Time `bson:"at"`
+}
+
+type paymentDoc struct {
+	ID        primitive.ObjectID   `bson:"_id"`
+	OrderID   string               `bson:"orderId"`
+	Version   int64                `bson:"version"`
+	Status    string               `bson:"status"`
+	Attempt   int64                `bson:"attempt"`
+	Amount    int64                `bson:"amount"`
+	Token     string               `bson:"token,omitempty"`
+	StripeID  string               `bson:"stripeId,omitempty"`
+	Refund    *refundDoc           `bson:"refund,omitempty"`
+	Lease     *leaseDoc            `bson:"lease,omitempty"`
+	CreatedAt time.Time            `bson:"createdAt"`
+	Outbox    []mongox.OutboxEvent `bson:"outbox,omitempty"`
+}
+
+// NewPayments uses the payments collection of db; now stamps createdAt (nil
+// means time.Now).
+func NewPayments(db *mongo.Database, now func() time.Time) *Payments {
+	if now == nil {
+		now = time.Now
+	}
+	return &Payments{coll: db.Collection(PaymentsCollection), now: now}
+}
+
+// Collection is the collection the outbox relay sweeps.
+func (s *Payments) Collection() *mongo.Collection { return s.coll }
+
+// EnsureIndexes creates the unique order index: one payment record per
+// order, however many requests race to create it.
+func (s *Payments) EnsureIndexes(ctx context.Context) error {
+	return mongox.EnsureIndexes(ctx, s.coll, mongo.IndexModel{
+		Keys:    bson.D{{Key: "orderId", Value: 1}},
+		Options: options.Index().SetName("orderId_unique").SetUnique(true),
+	})
+}
+
+// Insert stores a new record; payment.ErrPaymentExists if its order has one.
+// It carries no event: a record is created before its charge, and the
+// charge's payment:created goes in with the update that records it.
+func (s *Payments) Insert(ctx context.Context, p payment.Payment) error {
+	doc, err := toPaymentDoc(p)
+	if err != nil {
+		return err
+	}
+	doc.CreatedAt = s.now().UTC()
+	if _, err := s.coll.InsertOne(ctx, doc); err != nil {
+		if mongox.IsDuplicateKey(err) {
+			return fmt.Errorf("insert payment of order %s: %w", p.OrderID, payment.ErrPaymentExists)
+		}
+		return fmt.Errorf("insert payment of order %s: %w", p.OrderID, err)
+	}
+	return nil
+}
+
+// GetByOrder returns errs.ErrNotFound when the order has no payment record.
+func (s *Payments) GetByOrder(ctx context.Context, orderID string) (payment.Payment, error) {
+	var doc paymentDoc
+	err := s.coll.FindOne(ctx, bson.M{"orderId": orderID},
+		options.FindOne().SetProjection(bson.M{"outbox": 0})).Decode(&doc)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return payment.Payment{}, errs.ErrNotFound
+	}
+	if err != nil {
+		return payment.Payment{}, fmt.Errorf("find payment of order %s: %w", orderID, err)
+	}
+	return doc.toPayment(), nil
+}
+
+// Update stores next over from with one versioned update that also appends
+// evs to the outbox, so a charge and its payment:created are one write.
+func (s *Payments) Update(ctx context.Context, from, next payment.Payment, evs ...events.Payload) error {
+	if next.ID != from.ID || next.OrderID != from.OrderID || next.Version != from.Version+1 {
+		return fmt.Errorf("store: payment update from %s v%d to %s v%d is not one version up",
+			from.ID, from.Version, next.ID, next.Version)
+	}
+	oid, err := primitive.ObjectIDFromHex(from.ID)
+	if err != nil {
+		return errs.Wrap(errs.ErrNotFound, err)
+	}
+	doc, err := toPaymentDoc(next)
+	if err != nil {
+		return err
+	}
+	box, err := outbox(evs)
+	if err != nil {
+		return err
+	}
+	ch := mongox.Change{
+		Set:    bson.M{"status": doc.Status, "attempt": doc.Attempt, "amount": doc.Amount},
+		Events: box,
+	}
+	optional := []struct {
+		field   string
+		value   any
+		present bool
+	}{
+		{"token", doc.Token, doc.Token != ""},
+		{"stripeId", doc.StripeID, doc.StripeID != ""},
+		{"refund", doc.Refund, doc.Refund != nil},
+		{"lease", doc.Lease, doc.Lease != nil},
+	}
+	for _, f := range optional {
+		if f.present {
+			ch.Set[f.field] = f.value
+		} else {
+			ch.Unset = append(ch.Unset, f.field)
+		}
+	}
+	return mongox.UpdateVersioned(ctx, s.coll, oid, from.Version, ch)
+}
+
+// outbox validates and encodes events for a record's outbox, so a malformed
+// event is refused before it is stored rather than by every listener.
+func outbox(evs []events.Payload) ([]mongox.OutboxEvent, error) {
+	var box []mongox.OutboxEvent
+	for _, p := range evs {
+		if err := p.Validate(); err != nil {
+			return nil, fmt.Errorf("store: refusing to store event: %w", err)
+		}
+		ev, err := mongox.NewOutboxEvent(string(p.Subject()), p)
+		if err != nil {
+			return nil, err
+		}
+		box = append(box, ev)
+	}
+	return box, nil
+}
+
+func toPaymentDoc(p payment.Payment) (paymentDoc, error) {
+	oid, err := primitive.ObjectIDFromHex(p.ID)
+	if err != nil {
+		return paymentDoc{}, fmt.Errorf("store: payment id %q: %w", p.ID, err)
+	}
+	doc := paymentDoc{
+		ID: oid, OrderID: p.OrderID, Version: p.Version, Status: string(p.Status), Attempt: p.Attempt,
+		Amount: p.Amount, Token: p.Token, StripeID: p.StripeID,
+	}
+	if p.Refund != nil {
+		doc.Refund = &refundDoc{ID: p.Refund.ID, At: p.Refund.At.UTC()}
+	}
+	if p.Lease != nil {
+		doc.Lease = &leaseDoc{Owner: p.Lease.Owner, Until: p.Lease.Until.UTC()}
+	}
+	return doc, nil
+}
+
+func (d paymentDoc) toPayment() payment.Payment {
+	p := payment.Payment{
+		ID: d.ID.Hex(), OrderID: d.OrderID, Version: d.Version, Status: payment.Status(d.Status), Attempt: d.Attempt,
+		Amount: d.Amount, Token: d.Token, StripeID: d.StripeID,
+	}
+	if d.Refund != nil {
+		p.Refund = &payment.Refund{ID: d.Refund.ID, At: d.Refund.At.UTC()}
+	}
+	if d.Lease != nil {
+		p.Lease = &payment.Lease{Owner: d.Lease.Owner, Until: d.Lease.Until.UTC()}
+	}
+	return p
+}
