@@ -31,6 +31,17 @@ const jwtKey = "cross-service-test-key"
 type fleet struct {
 	tickets, orders     *httptest.Server
 	ticketsDB, ordersDB *mongo.Database
+	bus                 *testkit.NATSServer
+	sessions            *session.Manager
+}
+
+// newOrdersApp builds an orders service on the fleet's database and bus,
+// with a connection of its own, as a restarted process would have.
+func (f *fleet) newOrdersApp(t *testing.T) *orders.App {
+	t.Helper()
+	oa, err := orders.New(context.Background(), orders.Deps{DB: f.ordersDB, Events: f.bus.Connect(t), Sessions: f.sessions, ExpirationWindow: 15 * time.Minute})
+	require.NoError(t, err)
+	return oa
 }
 
 func startFleet(t *testing.T) *fleet {
@@ -46,8 +57,8 @@ func startFleet(t *testing.T) *fleet {
 	require.NoError(t, ta.Start(ctx))
 	t.Cleanup(func() { require.NoError(t, ta.Close()) })
 
-	oa, err := orders.New(ctx, orders.Deps{DB: f.ordersDB, Events: bus.Connect(t), Sessions: sessions, ExpirationWindow: 15 * time.Minute})
-	require.NoError(t, err)
+	f.bus, f.sessions = bus, sessions
+	oa := f.newOrdersApp(t)
 	require.NoError(t, oa.Start(ctx))
 	t.Cleanup(func() { require.NoError(t, oa.Close()) })
 
