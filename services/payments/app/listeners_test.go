@@ -115,10 +115,7 @@ func TestCancelAfterChargeRefundsOnce(t *testing.T) {
 	t.Run("racing deliveries", func(t *testing.T) {
 		orderID := h.order(t, buyer, 20.5)
 		h.paid(t, buyer, orderID, "tok_visa")
-		hold := make(chan struct{})
-		stripe.mu.Lock()
-		stripe.holdRefunds = hold
-		stripe.mu.Unlock()
+		release := stripe.holdRefundsUntil(t)
 		refundsBefore := len(h.stripe.to("/v1/refunds"))
 		inFlightBefore := h.handlerFailures(t, events.SubjectOrderCancelled, "a refund of this order is in flight")
 
@@ -130,7 +127,7 @@ func TestCancelAfterChargeRefundsOnce(t *testing.T) {
 			return len(h.stripe.to("/v1/refunds")) == refundsBefore+1 &&
 				h.handlerFailures(t, events.SubjectOrderCancelled, "a refund of this order is in flight") >= inFlightBefore+2
 		}, waitFor, tick)
-		close(hold)
+		release()
 		require.Eventually(t, func() bool { return h.cancelsHandled(t, orderID) == 3 }, waitFor, tick,
 			"every delivery is acked in the end")
 		assert.Len(t, h.stripe.to("/v1/refunds"), refundsBefore+1, "one refund request")
@@ -157,9 +154,8 @@ func TestCancelAfterChargeRefundsOnce(t *testing.T) {
 // the charge's outcome, then refunds it.
 func TestCancelDuringChargeIsRefundedAfterIt(t *testing.T) {
 	stripe := newStandIn()
-	hold := make(chan struct{})
-	stripe.holdCharges = hold
 	h := newHarness(t, stripe)
+	release := stripe.holdChargesUntil(t)
 	buyer := newUser(t)
 	orderID := h.order(t, buyer, 20.5)
 
@@ -172,7 +168,7 @@ func TestCancelDuringChargeIsRefundedAfterIt(t *testing.T) {
 		return h.handlerFailures(t, events.SubjectOrderCancelled, "a charge of this order is in flight") >= 1
 	}, waitFor, tick)
 	h.waitReplica(t, orderID, events.OrderStatusCancelled, 1)
-	close(hold)
+	release()
 
 	r := <-paid
 	assert.Equal(t, http.StatusCreated, r.status, r.body)

@@ -114,6 +114,29 @@ type reply struct {
 
 func newStandIn() *standIn { return &standIn{replies: map[string]reply{}} }
 
+// holdCharges makes charges wait until the returned release is called. The
+// test's end releases them too, so a failing test never hangs on a held
+// request.
+func (s *standIn) holdChargesUntil(t testing.TB) (release func()) {
+	return s.holdUntil(t, &s.holdCharges)
+}
+
+// holdRefundsUntil is holdChargesUntil for refunds.
+func (s *standIn) holdRefundsUntil(t testing.TB) (release func()) {
+	return s.holdUntil(t, &s.holdRefunds)
+}
+
+func (s *standIn) holdUntil(t testing.TB, field *chan struct{}) func() {
+	ch := make(chan struct{})
+	s.mu.Lock()
+	*field = ch
+	s.mu.Unlock()
+	var once sync.Once
+	release := func() { once.Do(func() { close(ch) }) }
+	t.Cleanup(release)
+	return release
+}
+
 func (s *standIn) hold() (charges, refunds chan struct{}) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
