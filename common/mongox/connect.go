@@ -30,6 +30,12 @@ func Connect(ctx context.Context, uri string, timeout time.Duration) (*mongo.Cli
 		return nil, fmt.Errorf("mongox: invalid mongo URI %s: %s", target, scrub(err.Error(), uri))
 	}
 
+	// The driver's default of 30 s would hold every request that long while
+	// the database is down; a request should fail fast with a 500 instead.
+	if opts.ServerSelectionTimeout == nil {
+		opts.SetServerSelectionTimeout(DefaultServerSelectionTimeout)
+	}
+
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
@@ -37,7 +43,7 @@ func Connect(ctx context.Context, uri string, timeout time.Duration) (*mongo.Cli
 	if err != nil {
 		return nil, fmt.Errorf("mongox: connect to %s: %w", target, err)
 	}
-	if err := client.Ping(ctx, readpref.Primary()); err != nil {
+	if err := pingUntil(ctx, client); err != nil {
 		// A fresh context: ctx may be the one that just expired.
 		dctx, dcancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer dcancel()
@@ -45,6 +51,27 @@ func Connect(ctx context.Context, uri string, timeout time.Duration) (*mongo.Cli
 		return nil, fmt.Errorf("mongox: ping %s within %s: %w", target, timeout, err)
 	}
 	return client, nil
+}
+
+// DefaultServerSelectionTimeout bounds how long an operation waits for a
+// reachable server when the URI does not say (serverSelectionTimeoutMS).
+const DefaultServerSelectionTimeout = 5 * time.Second
+
+// pingUntil pings until the primary answers or ctx ends: at start-up the
+// database may come up a little after the service, and one ping only waits
+// for the server selection timeout.
+func pingUntil(ctx context.Context, client *mongo.Client) error {
+	for {
+		err := client.Ping(ctx, readpref.Primary())
+		if err == nil || ctx.Err() != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }
 
 // Ping returns a readiness check for /readyz: it fails while the primary does

@@ -36,6 +36,12 @@ func runNATS(ctx context.Context, args []string, stdout io.Writer) error {
 	opts := server.GetDefaultOptions()
 	opts.ID = natsClusterID
 	opts.EnableLogging = true
+	// A killed client's unacked messages go to the rest of its queue group
+	// only once the server drops it; the defaults (30 s x 10) leave them
+	// waiting minutes. The same values as the cluster's (infra/k8s/base/nats.yaml).
+	opts.ClientHBInterval = 5 * time.Second
+	opts.ClientHBTimeout = 5 * time.Second
+	opts.ClientHBFailCount = 2
 	if *memory {
 		opts.StoreType = stores.TypeMemory
 	} else {

@@ -22,12 +22,12 @@ func NewHandlers(users *user.Service, sessions *session.Manager) *Handlers {
 }
 
 type signUpRequest struct {
-	Email    httpx.TrimmedString `json:"email" binding:"required,email" msg:"Email must be valid"`
+	Email    httpx.TrimmedString `json:"email" binding:"required,email,max=254" msg:"Email must be valid"`
 	Password httpx.TrimmedString `json:"password" binding:"required,min=4,max=20" msg:"Password must be between 4 and 20 characters"`
 }
 
 type signInRequest struct {
-	Email    httpx.TrimmedString `json:"email" binding:"required,email" msg:"Email must be valid"`
+	Email    httpx.TrimmedString `json:"email" binding:"required,email,max=254" msg:"Email must be valid"`
 	Password httpx.TrimmedString `json:"password" binding:"required" msg:"You must supply a password"`
 }
 
