@@ -24,7 +24,7 @@ endif
 
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: help deps build up down test clean
+.PHONY: help deps build up down test clean bench fuzz faults
 
 help:
 	@echo "make deps    install redis-server and bin/stripe-mock if missing"
@@ -33,6 +33,9 @@ help:
 	@echo "make down    stop a 'make up' running elsewhere"
 	@echo "make test    gofmt, go vet and go test -race over every module"
 	@echo "make clean   remove $(DATA)/ and bin/"
+	@echo "make bench   load scenarios on a fresh fleet; writes bench/results/<date>.md"
+	@echo "make fuzz    every fuzz target for FUZZTIME ($(FUZZTIME)) each"
+	@echo "make faults  the fault suite's long form (kill -9 each part under load, database outage)"
 
 deps: bin/stripe-mock
 	@missing=()
@@ -205,3 +208,18 @@ test-client: deps build client
 clean:
 	rm -rf $(DATA) bin
 
+# How long `make fuzz` runs each fuzz target.
+FUZZTIME ?= 60s
+
+# A throw-away fleet with a short hold window, the load scenarios against it,
+# and bench/results/<date>.md with the figures, the machine and the commit.
+bench: deps build
+	bench/run.sh
+
+# Every fuzz target for $(FUZZTIME) each; `make test` replays only their seeds.
+fuzz: deps build
+	FUZZTIME=$(FUZZTIME) tests/security/fuzz.sh
+
+# The fault suite's long form; `make test` runs the short one.
+faults: deps build
+	FAULTS_LONG=1 $(GO) test -race -count=1 -v -timeout 30m ./tests/faults/

@@ -3,10 +3,13 @@ module github.com/ticketing/tests
 go 1.26.0
 
 require (
+	github.com/gin-gonic/gin v1.12.0
 	github.com/stretchr/testify v1.12.1
 	github.com/ticketing/common v0.0.0
 	github.com/ticketing/services/orders v0.0.0
+	github.com/ticketing/services/payments v0.0.0
 	github.com/ticketing/services/tickets v0.0.0
+	github.com/ticketing/tools/loadgen v0.0.0
 	go.mongodb.org/mongo-driver v1.17.10
 )
 
@@ -21,7 +24,6 @@ require (
 	github.com/fatih/color v1.16.0 // indirect
 	github.com/gabriel-vasile/mimetype v1.4.12 // indirect
 	github.com/gin-contrib/sse v1.1.0 // indirect
-	github.com/gin-gonic/gin v1.12.0 // indirect
 	github.com/go-playground/locales v0.14.1 // indirect
 	github.com/go-playground/universal-translator v0.18.1 // indirect
 	github.com/go-playground/validator/v10 v10.30.1 // indirect
@@ -60,6 +62,7 @@ require (
 	github.com/prometheus/procfs v0.22.0 // indirect
 	github.com/quic-go/qpack v0.6.0 // indirect
 	github.com/quic-go/quic-go v0.59.0 // indirect
+	github.com/stripe/stripe-go/v76 v76.25.0 // indirect
 	github.com/twitchyliquid64/golang-asm v0.15.1 // indirect
 	github.com/ugorji/go/codec v1.3.1 // indirect
 	github.com/xdg-go/pbkdf2 v1.0.0 // indirect
@@ -88,3 +91,5 @@ replace (
 	github.com/ticketing/services/payments => ../services/payments
 	github.com/ticketing/services/tickets => ../services/tickets
 )
+
+replace github.com/ticketing/tools/loadgen => ../tools/loadgen

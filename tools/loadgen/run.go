@@ -1,0 +1,373 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.mongodb.org/mongo-driver/mongo"
+	"go.mongodb.org/mongo-driver/mongo/options"
+
+	"github.com/ticketing/tools/loadgen/chart"
+	"github.com/ticketing/tools/loadgen/check"
+	"github.com/ticketing/tools/loadgen/client"
+	"github.com/ticketing/tools/loadgen/report"
+	"github.com/ticketing/tools/loadgen/scenario"
+	"github.com/ticketing/tools/loadgen/stats"
+)
+
+// Exit codes.
+const (
+	exitPass  = 0
+	exitFail  = 1 // a check failed
+	exitUsage = 2 // bad flags, or the run could not start
+)
+
+type config struct {
+	scenarios                        []string
+	base                             string
+	urls                             client.URLs
+	duration                         time.Duration
+	count                            int
+	concurrency                      int
+	browseSeed                       int
+	abandon                          int
+	raceTickets, raceBuyers, raceAt  int
+	edits                            int
+	timeout, requestTimeout          time.Duration
+	eventTimeout, settle, grace      time.Duration
+	mongo                            string
+	ticketsMongo, ordersMongo, paysM string
+	jsonOut, svgOut, mdOut           string
+	runID                            string
+	maxServerErrors                  int
+	verbose                          bool
+	settings                         map[string]string
+}
+
+func parseFlags(args []string, stderr io.Writer) (config, error) {
+	var c config
+	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	scen := fs.String("scenarios", strings.Join(scenario.Names(), ","), "comma-separated scenarios to run in order: "+strings.Join(scenario.Names(), ", ")+"; \"none\" only checks the databases")
+	fs.StringVar(&c.base, "base", "http://localhost:8080", "base URL of the ingress; every service is reached under it unless its own URL is given")
+	fs.StringVar(&c.urls.Auth, "auth-url", "", "base URL of the auth service (default: -base)")
+	fs.StringVar(&c.urls.Tickets, "tickets-url", "", "base URL of the tickets service (default: -base)")
+	fs.StringVar(&c.urls.Orders, "orders-url", "", "base URL of the orders service (default: -base)")
+	fs.StringVar(&c.urls.Payments, "payments-url", "", "base URL of the payments service (default: -base)")
+	fs.DurationVar(&c.duration, "duration", 20*time.Second, "how long browse and purchase run (0: until -count)")
+	fs.IntVar(&c.count, "count", 0, "how many flows browse and purchase run (0: until -duration)")
+	fs.IntVar(&c.concurrency, "concurrency", 10, "flows of browse and purchase in flight at once")
+	fs.IntVar(&c.browseSeed, "browse-seed", 20, "tickets browse makes sure exist before it starts")
+	fs.IntVar(&c.abandon, "abandon", 5, "purchase leaves every n-th order unpaid so its hold lapses (0: none)")
+	fs.IntVar(&c.raceTickets, "race-tickets", 200, "tickets the race scenario puts up")
+	fs.IntVar(&c.raceBuyers, "race-buyers", 20, "buyers racing for each ticket")
+	fs.IntVar(&c.raceAt, "race-concurrency", 5, "tickets raced at the same time")
+	fs.IntVar(&c.edits, "edits", 200, "create → update(10) → update(15) sequences of the edits scenario, all in flight together")
+	fs.DurationVar(&c.timeout, "timeout", 15*time.Minute, "hard limit for the whole run, checks included")
+	fs.DurationVar(&c.requestTimeout, "request-timeout", 30*time.Second, "limit for one request")
+	fs.DurationVar(&c.eventTimeout, "event-timeout", 30*time.Second, "how long an event may take to have its effect before the flow counts as failed")
+	fs.DurationVar(&c.settle, "settle", 60*time.Second, "how long the checks wait for events in flight and holds to end")
+	fs.DurationVar(&c.grace, "grace", 5*time.Second, "how long past its expiresAt an order may still be created")
+	fs.StringVar(&c.mongo, "mongo", "", "MongoDB URI of the server holding the services' databases (named tickets, orders, payments); enables the database checks")
+	fs.StringVar(&c.ticketsMongo, "tickets-mongo", "", "MongoDB URI of the tickets database, database name in the path (overrides -mongo)")
+	fs.StringVar(&c.ordersMongo, "orders-mongo", "", "MongoDB URI of the orders database (overrides -mongo)")
+	fs.StringVar(&c.paysM, "payments-mongo", "", "MongoDB URI of the payments database (overrides -mongo)")
+	fs.StringVar(&c.jsonOut, "json", "", "write the report as JSON to this file")
+	fs.StringVar(&c.svgOut, "svg", "", "write the latency and throughput chart as SVG to this file")
+	fs.StringVar(&c.mdOut, "md", "", "write the report's tables as Markdown to this file")
+	fs.StringVar(&c.runID, "run-id", "", "tag for this run's e-mail addresses (default: random)")
+	fs.IntVar(&c.maxServerErrors, "max-server-errors", 0, "5xx answers and failed connections tolerated before the run fails")
+	fs.BoolVar(&c.verbose, "v", false, "log progress to stderr")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	for _, s := range strings.Split(*scen, ",") {
+		if s = strings.TrimSpace(s); s == "" || s == "none" {
+			continue
+		}
+		if !slices.Contains(scenario.Names(), s) {
+			return c, fmt.Errorf("-scenarios: unknown scenario %q (want %s)", s, strings.Join(scenario.Names(), ", "))
+		}
+		c.scenarios = append(c.scenarios, s)
+	}
+	var errs []error
+	if len(c.scenarios) == 0 && strings.TrimSpace(*scen) != "none" {
+		errs = append(errs, errors.New("-scenarios: none given (\"none\" runs only the checks)"))
+	}
+	if c.duration <= 0 && c.count <= 0 && (slices.Contains(c.scenarios, scenario.Browse) || slices.Contains(c.scenarios, scenario.Purchase)) {
+		errs = append(errs, errors.New("-duration or -count must be positive: browse and purchase would never end"))
+	}
+	for name, v := range map[string]int{"-concurrency": c.concurrency, "-race-tickets": c.raceTickets, "-race-buyers": c.raceBuyers, "-race-concurrency": c.raceAt, "-edits": c.edits} {
+		if v <= 0 {
+			errs = append(errs, fmt.Errorf("%s must be positive, not %d", name, v))
+		}
+	}
+	if c.timeout <= 0 {
+		errs = append(errs, errors.New("-timeout must be positive: a run must end by itself"))
+	}
+	base := client.SameBase(c.base)
+	c.urls.Auth = cmpOr(c.urls.Auth, base.Auth)
+	c.urls.Tickets = cmpOr(c.urls.Tickets, base.Tickets)
+	c.urls.Orders = cmpOr(c.urls.Orders, base.Orders)
+	c.urls.Payments = cmpOr(c.urls.Payments, base.Payments)
+	for name, u := range map[string]string{"auth": c.urls.Auth, "tickets": c.urls.Tickets, "orders": c.urls.Orders, "payments": c.urls.Payments} {
+		if p, err := url.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+			errs = append(errs, fmt.Errorf("the %s URL %q is not an http(s) URL", name, u))
+		}
+	}
+	if c.runID == "" {
+		b := make([]byte, 4)
+		_, _ = rand.Read(b)
+		c.runID = hex.EncodeToString(b)
+	}
+	c.settings = map[string]string{}
+	fs.VisitAll(func(f *flag.Flag) {
+		if !strings.Contains(f.Name, "mongo") { // a URI may carry a password
+			c.settings[f.Name] = f.Value.String()
+		}
+	})
+	return c, errors.Join(errs...)
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func (c config) options(name string) scenario.Options {
+	o := scenario.Options{Concurrency: c.concurrency, Duration: c.duration, Count: c.count}
+	switch name {
+	case scenario.Browse:
+		o.BrowseSeed = c.browseSeed
+	case scenario.Purchase:
+		o.AbandonEvery = c.abandon
+	case scenario.Race:
+		o.Concurrency, o.RaceTickets, o.RaceBuyers = c.raceAt, c.raceTickets, c.raceBuyers
+	case scenario.Edits:
+		o.Concurrency, o.Count, o.Duration = c.edits, c.edits, 0
+	}
+	return o
+}
+
+// connections is how many connections per service the busiest scenario
+// keeps busy at once.
+func (c config) connections() int {
+	n := c.concurrency * 2
+	if slices.Contains(c.scenarios, scenario.Race) {
+		n = max(n, c.raceAt*c.raceBuyers)
+	}
+	if slices.Contains(c.scenarios, scenario.Edits) {
+		n = max(n, c.edits)
+	}
+	return n
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	cfg, err := parseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitPass
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "loadgen:", err)
+		return exitUsage
+	}
+	ctx, cancel := context.WithTimeout(ctx, cfg.timeout)
+	defer cancel()
+	logf := func(format string, args ...any) {
+		if cfg.verbose {
+			fmt.Fprintf(stderr, time.Now().Format("15:04:05.000")+" "+format+"\n", args...)
+		}
+	}
+
+	dbs, closeDBs, err := connectDBs(ctx, cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, "loadgen:", err)
+		return exitUsage
+	}
+	defer closeDBs()
+
+	rec := stats.NewRecorder(nil)
+	cl := client.New(cfg.urls, rec, cfg.connections(), cfg.requestTimeout)
+	defer cl.Close()
+	env := scenario.NewEnv(cl, rec, cfg.runID)
+	env.EventTimeout = cfg.eventTimeout
+	env.Logf = logf
+
+	for _, name := range cfg.scenarios {
+		if ctx.Err() != nil {
+			break
+		}
+		logf("scenario %s starts", name)
+		rec.BeginPhase(name)
+		err := scenario.Run(ctx, env, name, cfg.options(name))
+		rec.EndPhase()
+		if err != nil {
+			fmt.Fprintf(stderr, "loadgen: %s: %v\n", name, err)
+			if ctx.Err() == nil {
+				return exitUsage
+			}
+		}
+		logf("scenario %s done", name)
+	}
+	// What follows (watching holds lapse, the checks' snapshots) is not
+	// the last scenario's load.
+	rec.BeginPhase("settle")
+	logf("waiting for the holds left to lapse")
+	if n := env.WaitHolds(ctx); n > 0 {
+		logf("%d holds were not seen to lapse before the run's limit", n)
+	}
+
+	rep := report.Report{Started: rec.Start(), Settings: cfg.settings, Target: map[string]string{
+		"auth": cfg.urls.Auth, "tickets": cfg.urls.Tickets, "orders": cfg.urls.Orders, "payments": cfg.urls.Payments,
+	}}
+	logf("checking the state the run left")
+	out, err := check.Run(ctx, dbs, env.Ledger, check.Options{Grace: cfg.grace, Settle: cfg.settle, Logf: logf})
+	results := out.Results
+	if err != nil {
+		fmt.Fprintln(stderr, "loadgen: checks:", err)
+		results = append(results, check.Result{Name: "checks ran", Status: check.StatusFail, Detail: err.Error()})
+	}
+	rep.SettleSeconds, rep.Settled = out.Waited.Seconds(), out.Settled
+	rec.EndPhase()
+	rep.Phases = rec.Phases()
+	rep.Checks = append(results, serverErrors(rep.Phases, cfg.maxServerErrors))
+	rep.FailedFlows, rep.FailureExamples = env.Ledger.Failures()
+	rep.Timeline = rec.Timeline(time.Second)
+	rep.Seconds = time.Since(rec.Start()).Seconds()
+	rep.Decide()
+
+	if err := rep.WriteTable(stdout); err != nil {
+		fmt.Fprintln(stderr, "loadgen:", err)
+	}
+	if err := writeOutputs(cfg, rep); err != nil {
+		fmt.Fprintln(stderr, "loadgen:", err)
+		return exitUsage
+	}
+	if !rep.Passed {
+		return exitFail
+	}
+	return exitPass
+}
+
+// serverErrors fails the run when the services answered with 5xx or not at
+// all more often than allowed.
+func serverErrors(phases []stats.PhaseStats, allowed int) check.Result {
+	r := check.Result{Name: "server errors (5xx or no answer)", Status: check.StatusPass}
+	for _, p := range phases {
+		r.Judged += p.Requests
+		r.Failures += p.ServerErrs
+		for _, e := range p.Endpoints {
+			for status, n := range e.Statuses {
+				code, _ := strconv.Atoi(status) // "transport" reads as 0
+				if code == stats.StatusTransport || code >= 500 {
+					r.Examples = append(r.Examples, fmt.Sprintf("%s: %s×%d in %s", e.Endpoint, status, n, p.Name))
+				}
+			}
+		}
+	}
+	slices.Sort(r.Examples)
+	if r.Failures > allowed {
+		r.Status = check.StatusFail
+	}
+	if allowed > 0 {
+		r.Detail = fmt.Sprintf("%d allowed", allowed)
+	}
+	return r
+}
+
+func writeOutputs(cfg config, rep report.Report) error {
+	write := func(path string, f func(io.Writer) error) error {
+		if path == "" {
+			return nil
+		}
+		file, err := os.Create(path)
+		if err != nil {
+			return err
+		}
+		if err := f(file); err != nil {
+			_ = file.Close()
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+		return file.Close()
+	}
+	title := fmt.Sprintf("ticketing load: %s (%s)", strings.Join(cfg.scenarios, ", "), rep.Started.UTC().Format("2006-01-02 15:04 UTC"))
+	return errors.Join(
+		write(cfg.jsonOut, rep.WriteJSON),
+		write(cfg.mdOut, rep.WriteMarkdown),
+		write(cfg.svgOut, func(w io.Writer) error { return chart.Render(w, rep.Figure(title)) }),
+	)
+}
+
+// connectDBs opens the databases the checks read; none given, none opened.
+func connectDBs(ctx context.Context, cfg config) (check.DBs, func(), error) {
+	var dbs check.DBs
+	var clients []*mongo.Client
+	closeAll := func() {
+		for _, c := range clients {
+			dctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			_ = c.Disconnect(dctx)
+			cancel()
+		}
+	}
+	open := func(uri, defaultDB string) (*mongo.Database, error) {
+		u, err := url.Parse(uri)
+		if err != nil {
+			return nil, fmt.Errorf("mongo URI for %s: %w", defaultDB, err)
+		}
+		name := strings.Trim(u.Path, "/")
+		if name == "" {
+			name = defaultDB
+		}
+		c, err := mongo.Connect(ctx, options.Client().ApplyURI(uri).SetServerSelectionTimeout(10*time.Second))
+		if err != nil {
+			return nil, fmt.Errorf("connect to the %s database: %w", defaultDB, err)
+		}
+		clients = append(clients, c)
+		if err := c.Ping(ctx, nil); err != nil {
+			return nil, fmt.Errorf("ping the %s database: %w", defaultDB, err)
+		}
+		return c.Database(name), nil
+	}
+	var err error
+	for _, d := range []struct {
+		uri, name string
+		db        **mongo.Database
+	}{
+		{cmpOr(cfg.ticketsMongo, cfg.mongo), "tickets", &dbs.Tickets},
+		{cmpOr(cfg.ordersMongo, cfg.mongo), "orders", &dbs.Orders},
+		{cmpOr(cfg.paysM, cfg.mongo), "payments", &dbs.Payments},
+	} {
+		if d.uri == "" {
+			continue
+		}
+		if cfg.mongo != "" && d.uri == cfg.mongo {
+			// One server for all: the database is the service's name.
+			u, perr := url.Parse(d.uri)
+			if perr == nil {
+				u.Path = "/" + d.name
+				d.uri = u.String()
+			}
+		}
+		if *d.db, err = open(d.uri, d.name); err != nil {
+			closeAll()
+			return check.DBs{}, func() {}, err
+		}
+	}
+	return dbs, closeAll, nil
+}

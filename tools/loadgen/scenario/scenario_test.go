@@ -1,0 +1,132 @@
+package scenario_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ticketing/tools/loadgen/client"
+	"github.com/ticketing/tools/loadgen/scenario"
+	"github.com/ticketing/tools/loadgen/stats"
+)
+
+func newEnv(t *testing.T, f *fakeAPI) (*scenario.Env, *stats.Recorder) {
+	t.Helper()
+	base := newFake(t, f)
+	rec := stats.NewRecorder(nil)
+	cl := client.New(client.SameBase(base), rec, 16, 5*time.Second)
+	t.Cleanup(cl.Close)
+	env := scenario.NewEnv(cl, rec, "test")
+	env.Poll = 5 * time.Millisecond
+	env.EventTimeout = 5 * time.Second
+	return env, rec
+}
+
+func counters(rec *stats.Recorder) map[string]int {
+	out := map[string]int{}
+	for _, p := range rec.Phases() {
+		for k, v := range p.Counters {
+			out[k] += v
+		}
+	}
+	return out
+}
+
+func lags(rec *stats.Recorder) map[string]int {
+	out := map[string]int{}
+	for _, p := range rec.Phases() {
+		for _, l := range p.Lags {
+			out[l.Name] += l.Lag.Count
+		}
+	}
+	return out
+}
+
+func TestRaceHasOneWinnerPerTicket(t *testing.T) {
+	env, rec := newEnv(t, &fakeAPI{lag: 30 * time.Millisecond})
+	require.NoError(t, env.Race(context.Background(), scenario.Options{Concurrency: 3, RaceTickets: 10, RaceBuyers: 8}))
+	n, problems := env.Ledger.Problems()
+	assert.Zero(t, n, "%v", problems)
+	failed, why := env.Ledger.Failures()
+	assert.Zero(t, failed, "%v", why)
+	c := counters(rec)
+	assert.Equal(t, 10, c["races decided"])
+	assert.Equal(t, 5, c["holds left to lapse"], "half the winners leave their hold to lapse")
+	assert.Len(t, env.Ledger.Orders(), 10, "one order per ticket")
+}
+
+// The race scenario is there to catch a fleet that sells a ticket twice.
+func TestRaceCatchesADoubleReservation(t *testing.T) {
+	env, _ := newEnv(t, &fakeAPI{sellTwice: true})
+	require.NoError(t, env.Race(context.Background(), scenario.Options{Concurrency: 2, RaceTickets: 4, RaceBuyers: 5}))
+	n, problems := env.Ledger.Problems()
+	require.Equal(t, 4, n, "every ticket was sold more than once")
+	assert.True(t, strings.HasPrefix(problems[0], "double reservation: 5 buyers won ticket"), problems[0])
+}
+
+func TestPurchaseMeasuresTheLags(t *testing.T) {
+	env, rec := newEnv(t, &fakeAPI{lag: 20 * time.Millisecond, hold: 300 * time.Millisecond})
+	require.NoError(t, env.Purchase(context.Background(), scenario.Options{Concurrency: 2, Count: 6, AbandonEvery: 3}))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	assert.Zero(t, env.WaitHolds(ctx), "every abandoned hold was seen to lapse")
+
+	c := counters(rec)
+	assert.Equal(t, 6, c["orders created"])
+	assert.Equal(t, 4, c["payments"])
+	assert.Equal(t, 2, c["holds left to lapse"])
+	l := lags(rec)
+	assert.Equal(t, 6, l[scenario.LagOrderable])
+	assert.Equal(t, 4, l[scenario.LagComplete])
+	assert.Equal(t, 2, l[scenario.LagExpired])
+	paid := 0
+	for _, o := range env.Ledger.Orders() {
+		if o.Paid {
+			paid++
+		}
+	}
+	assert.Equal(t, 4, paid)
+	n, problems := env.Ledger.Problems()
+	assert.Zero(t, n, "%v", problems)
+}
+
+func TestEditsRecordTheFinalState(t *testing.T) {
+	env, rec := newEnv(t, &fakeAPI{})
+	require.NoError(t, env.Edits(context.Background(), scenario.Options{Concurrency: 5}))
+	ts := env.Ledger.Tickets()
+	require.Len(t, ts, 5, "one sequence per flow in flight")
+	for _, tk := range ts {
+		assert.Equal(t, 15.0, tk.WantPrice)
+		assert.Equal(t, int64(2), tk.WantVersion)
+	}
+	assert.Equal(t, 10, counters(rec)["tickets updated"])
+}
+
+// While a service restarts it answers 503; with RetryServerErrors a flow
+// waits it out, without it the flow fails.
+func TestServerErrorsAreRetriedOnlyWhenAsked(t *testing.T) {
+	f := &fakeAPI{}
+	env, _ := newEnv(t, f)
+	f.failFirst.Store(4)
+	env.RetryServerErrors = true
+	require.NoError(t, env.Edits(context.Background(), scenario.Options{Concurrency: 1}))
+	failed, why := env.Ledger.Failures()
+	assert.Zero(t, failed, "%v", why)
+	assert.Equal(t, int64(4), f.serverErrs.Load())
+	for _, tk := range env.Ledger.Tickets() {
+		if tk.WantPrice != 0 {
+			assert.Equal(t, int64(2), tk.WantVersion, "the retried requests were the sign-up's, not an update's")
+		}
+	}
+
+	f2 := &fakeAPI{}
+	env2, _ := newEnv(t, f2)
+	f2.failFirst.Store(1)
+	err := env2.Edits(context.Background(), scenario.Options{Concurrency: 1})
+	require.Error(t, err, "without retries the 503 of the sign-up ends the scenario")
+	assert.Contains(t, err.Error(), "503")
+}
