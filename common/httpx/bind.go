@@ -30,7 +30,7 @@ var (
 //	Email string `json:"email" binding:"required,email" msg:"Email must be valid"`
 //
 // A field of the wrong JSON type fails the same way as one that breaks its
-// rule. An empty body counts as {} so the caller hears which fields are missing.
+// rule, and does not hide the fields after it. An empty body counts as {} so the caller hears which fields are missing.
 func BindJSON(c *gin.Context, dst any) error {
 	raw, err := io.ReadAll(c.Request.Body)
 	if err != nil {
@@ -60,23 +60,23 @@ func BindJSON(c *gin.Context, dst any) error {
 	}
 	t := reflect.TypeOf(dst).Elem()
 
-	// encoding/json carries on past a wrong-typed field and reports the first
-	// one at the end, so the rules below still see the rest of the body.
-	if err := json.Unmarshal(raw, dst); err != nil {
-		var typeErr *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &typeErr) && typeErr.Field != "":
-			name := strings.SplitN(typeErr.Field, ".", 2)[0]
-			add(name, messageForJSONName(t, name))
-		case errors.As(err, &typeErr):
-			return ErrNotObject
-		default:
-			var fe *FieldDecodeError
-			if errors.As(err, &fe) {
-				add(fe.Field, messageForJSONName(t, fe.Field))
-				break
-			}
-			return errs.Wrap(ErrMalformedJSON, err)
+	// Each field is decoded on its own: encoding/json stops at the first
+	// field whose own UnmarshalJSON fails (TrimmedString, a price), and the
+	// fields after it would then read as missing.
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &obj); err != nil {
+		return errs.Wrap(ErrMalformedJSON, err)
+	}
+	v := reflect.ValueOf(dst).Elem()
+	for i := 0; i < t.NumField(); i++ {
+		sf := t.Field(i)
+		name := jsonName(sf)
+		value, ok := obj[name]
+		if !ok || !sf.IsExported() || name == "-" {
+			continue
+		}
+		if err := json.Unmarshal(value, v.Field(i).Addr().Interface()); err != nil {
+			add(name, message(sf))
 		}
 	}
 
@@ -100,16 +100,6 @@ func BindJSON(c *gin.Context, dst any) error {
 	return nil
 }
 
-// FieldDecodeError lets a field type with its own UnmarshalJSON (a price that
-// may come as a number or a string) fail as a field error, not as bad JSON.
-type FieldDecodeError struct {
-	Field string
-	Err   error
-}
-
-func (e *FieldDecodeError) Error() string { return e.Field + ": " + e.Err.Error() }
-func (e *FieldDecodeError) Unwrap() error { return e.Err }
-
 func jsonName(sf reflect.StructField) string {
 	name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
 	if name == "" {
@@ -123,15 +113,6 @@ func message(sf reflect.StructField) string {
 		return m
 	}
 	return jsonName(sf) + " is invalid"
-}
-
-func messageForJSONName(t reflect.Type, name string) string {
-	for i := 0; i < t.NumField(); i++ {
-		if sf := t.Field(i); jsonName(sf) == name {
-			return message(sf)
-		}
-	}
-	return name + " is invalid"
 }
 
 // ParamID returns the path parameter name if it is a 24-hex id, else a 400
