@@ -6,17 +6,16 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/stripe/stripe-go/v76/client"
 	"go.mongodb.org/mongo-driver/mongo"
 
+	"github.com/ticketing/common/boot"
 	"github.com/ticketing/common/events"
 	"github.com/ticketing/common/httpx"
 	"github.com/ticketing/common/mongox"
@@ -66,12 +65,7 @@ type App struct {
 	svc    *payment.Service
 	relay  *mongox.Relay
 
-	mu        sync.Mutex
-	started   bool
-	closed    bool
-	listeners []*events.Listener
-	stopRelay context.CancelFunc
-	relayDone chan struct{}
+	bg boot.Background
 }
 
 // New checks d, ensures the indexes (the unique order index is what lets
@@ -156,48 +150,20 @@ func (a *App) Handler() http.Handler { return a.engine }
 // until ctx ends, so events written by requests that finish during a
 // graceful shutdown still go out.
 func (a *App) Start(ctx context.Context) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	switch {
-	case a.closed:
-		return errors.New("payments app: Start after Close")
-	case a.started:
-		return errors.New("payments app: already started")
-	}
 	opts := append([]events.ListenOption{events.WithLogger(a.log)}, a.deps.ListenOptions...)
-	ls, err := listeners.Start(a.deps.Events, a.svc, opts...)
+	err := a.bg.Start(ctx, func() ([]*events.Listener, error) {
+		return listeners.Start(a.deps.Events, a.svc, opts...)
+	}, a.relay)
 	if err != nil {
 		return fmt.Errorf("payments app: %w", err)
 	}
-	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		// Run only returns nil, when its context ends.
-		_ = a.relay.Run(rctx)
-	}()
-	a.started, a.listeners, a.stopRelay, a.relayDone = true, ls, cancel, done
 	return nil
 }
 
 // Close closes the listeners (Close, keeping the durable group's position),
 // then stops the relay and waits for it. Closing twice is harmless.
 func (a *App) Close() error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.closed {
-		return nil
-	}
-	a.closed = true
-	var err error
-	for _, l := range a.listeners {
-		err = errors.Join(err, l.Close())
-	}
-	if a.stopRelay != nil {
-		a.stopRelay()
-		<-a.relayDone
-	}
-	if err != nil {
+	if err := a.bg.Close(); err != nil {
 		return fmt.Errorf("payments app: close: %w", err)
 	}
 	return nil

@@ -5,16 +5,15 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	"go.mongodb.org/mongo-driver/mongo"
 
+	"github.com/ticketing/common/boot"
 	"github.com/ticketing/common/events"
 	"github.com/ticketing/common/httpx"
 	"github.com/ticketing/common/mongox"
@@ -48,12 +47,7 @@ type App struct {
 	engine    *gin.Engine
 	relay     *mongox.Relay
 	listeners *listeners.Listeners
-
-	mu      sync.Mutex
-	started bool
-	subs    []*events.Listener
-	stop    context.CancelFunc
-	done    chan struct{}
+	bg        boot.Background
 }
 
 // New checks d, creates the indexes and builds the HTTP handler. Nothing
@@ -115,48 +109,25 @@ func (a *App) Handler() http.Handler { return a.engine }
 // Start subscribes the listeners and starts the outbox relay, which runs
 // until Close (not until ctx ends, so events written while requests drain
 // at shutdown still go out). It returns once the listeners are subscribed.
+// A closed App does not start again.
 func (a *App) Start(ctx context.Context) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.started {
-		return errors.New("tickets: already started")
-	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	subs, err := a.listeners.Subscribe(a.deps.Events, events.WithLogger(a.log))
+	err := a.bg.Start(ctx, func() ([]*events.Listener, error) {
+		return a.listeners.Subscribe(a.deps.Events, events.WithLogger(a.log))
+	}, a.relay)
 	if err != nil {
 		return fmt.Errorf("tickets: %w", err)
 	}
-	relayCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = a.relay.Run(relayCtx) // returns nil once stopped; failures are logged and retried inside
-	}()
-	a.started, a.subs, a.stop, a.done = true, subs, stop, done
 	return nil
 }
 
 // Close closes the listeners (keeping their durable position), letting the
 // messages in hand finish, then stops the relay and waits for it. Events
-// still pending go out at the next start.
+// still pending go out when a new App starts. Closing twice is harmless.
 func (a *App) Close() error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if !a.started {
-		return nil
-	}
-	var errs []error
-	for _, l := range a.subs {
-		if err := l.Close(); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	a.stop()
-	<-a.done
-	a.started, a.subs = false, nil
-	if err := errors.Join(errs...); err != nil {
+	if err := a.bg.Close(); err != nil {
 		return fmt.Errorf("tickets: close: %w", err)
 	}
 	return nil

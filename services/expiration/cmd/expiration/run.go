@@ -9,34 +9,22 @@ import (
 	"net/url"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"github.com/hibiken/asynq"
 
+	"github.com/ticketing/common/boot"
 	"github.com/ticketing/common/config"
-	"github.com/ticketing/common/events"
-	"github.com/ticketing/common/httpx"
 	"github.com/ticketing/services/expiration/app"
 )
 
 type settings struct {
-	port     int
-	redis    asynq.RedisConnOpt
-	nats     events.Config
-	logLevel string
+	boot.Settings
+	redis asynq.RedisConnOpt
 }
 
 func loadSettings(getenv func(string) string) (settings, error) {
 	env := config.New(getenv)
-	s := settings{
-		port: env.Int("PORT", 3000, 0, 65535),
-		nats: events.Config{
-			URL:       env.Required("NATS_URL"),
-			ClusterID: env.Required("NATS_CLUSTER_ID"),
-			ClientID:  env.Required("NATS_CLIENT_ID"),
-		},
-		logLevel: env.String("LOG_LEVEL", "info"),
-	}
+	s := settings{Settings: boot.ReadSettings(env, boot.NATS)}
 	redis, redisErr := redisOption(env)
 	s.redis = redis
 	// config.Env has no way to add a problem of our own, so the Redis one is
@@ -79,10 +67,6 @@ func redisOption(env *config.Env) (asynq.RedisConnOpt, error) {
 	return opt, nil
 }
 
-// connectTimeout bounds the wait for NATS at start: a pod that cannot reach
-// it exits and is restarted, which shows in the cluster.
-const connectTimeout = 30 * time.Second
-
 // run serves until ctx ends or SIGINT/SIGTERM arrives, then stops the
 // listeners and the timer server and closes NATS. Timers stay in Redis.
 func run(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
@@ -93,22 +77,21 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	if err != nil {
 		return err
 	}
-	logger := config.Logger(stdout, "expiration", cfg.logLevel)
+	logger := config.Logger(stdout, "expiration", cfg.LogLevel)
 
-	cfg.nats.Logger = logger
-	cctx, cancel := context.WithTimeout(ctx, connectTimeout)
-	conn, err := events.Connect(cctx, cfg.nats)
-	cancel()
+	// A pod that cannot reach NATS within boot.ConnectTimeout exits and is
+	// restarted, which shows in the cluster.
+	conns, err := boot.Open(ctx, "expiration", cfg.Settings, logger)
 	if err != nil {
 		return err
 	}
 	defer func() {
-		if err := conn.Close(); err != nil {
+		if err := conns.Close(); err != nil {
 			logger.Warn("closing NATS connection", "err", err)
 		}
 	}()
 
-	a, err := app.New(ctx, app.Deps{Events: conn, Redis: cfg.redis, Logger: logger})
+	a, err := app.New(ctx, app.Deps{Events: conns.Events, Redis: cfg.redis, Logger: logger})
 	if err != nil {
 		return err
 	}
@@ -121,9 +104,5 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		return err
 	}
 
-	ln, err := net.Listen("tcp", fmt.Sprintf(":%d", cfg.port))
-	if err != nil {
-		return fmt.Errorf("listen on port %d: %w", cfg.port, err)
-	}
-	return httpx.Serve(ctx, ln, a.Handler(), logger)
+	return boot.Serve(ctx, cfg.Port, a.Handler(), logger)
 }

@@ -167,7 +167,7 @@ func TestRedisSettings(t *testing.T) {
 			}
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, s.redis)
-			assert.Equal(t, 3000, s.port)
+			assert.Equal(t, 3000, s.Port)
 		})
 	}
 }

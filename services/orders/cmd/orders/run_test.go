@@ -244,14 +244,14 @@ func TestLoadSettings(t *testing.T) {
 
 	s, err := loadSettings(with(nil))
 	require.NoError(t, err)
-	assert.Equal(t, 3000, s.port)
+	assert.Equal(t, 3000, s.Port)
 	assert.Equal(t, 900*time.Second, s.expirationWindow, "EXPIRATION_WINDOW_SECONDS defaults to 900")
-	assert.Equal(t, "orders-1", s.nats.ClientID)
+	assert.Equal(t, "orders-1", s.NATS.ClientID)
 
 	s, err = loadSettings(with(map[string]string{"EXPIRATION_WINDOW_SECONDS": "30", "TRUSTED_PROXIES": "10.0.0.0/8,127.0.0.1"}))
 	require.NoError(t, err)
 	assert.Equal(t, 30*time.Second, s.expirationWindow)
-	assert.Equal(t, []string{"10.0.0.0/8", "127.0.0.1"}, s.trustedProxies)
+	assert.Equal(t, []string{"10.0.0.0/8", "127.0.0.1"}, s.TrustedProxies)
 
 	tests := []struct {
 		name string

@@ -5,59 +5,28 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/url"
 	"os/signal"
-	"strings"
 	"syscall"
-	"time"
 
+	"github.com/ticketing/common/boot"
 	"github.com/ticketing/common/config"
-	"github.com/ticketing/common/events"
-	"github.com/ticketing/common/httpx"
-	"github.com/ticketing/common/mongox"
-	"github.com/ticketing/common/session"
 	"github.com/ticketing/services/payments/app"
 )
 
-// connectTimeout bounds reaching Mongo and NATS at start-up, so a service
-// pointed at the wrong place fails (and its pod restarts) instead of hanging.
-const connectTimeout = 30 * time.Second
-
 type settings struct {
-	port           int
-	mongoURI       string
-	nats           events.Config
-	session        session.Config
-	stripe         app.StripeConfig
-	logLevel       string
-	trustedProxies []string
+	boot.Settings
+	stripe app.StripeConfig
 }
 
 func loadSettings(getenv func(string) string) (settings, error) {
 	env := config.New(getenv)
 	s := settings{
-		port:     env.Int("PORT", 3000, 0, 65535),
-		mongoURI: env.Required("MONGO_URI"),
-		nats: events.Config{
-			URL:       env.Required("NATS_URL"),
-			ClusterID: env.Required("NATS_CLUSTER_ID"),
-			ClientID:  env.Required("NATS_CLIENT_ID"),
-		},
-		session: session.Config{
-			Key:          []byte(env.Required("JWT_KEY")),
-			TTL:          env.Duration("SESSION_TTL", session.DefaultTTL),
-			CookieName:   env.String("SESSION_COOKIE_NAME", session.DefaultCookieName),
-			CookieSecure: env.Bool("COOKIE_SECURE", false),
-		},
+		Settings: boot.ReadSettings(env, boot.Mongo|boot.NATS|boot.Sessions),
 		stripe: app.StripeConfig{
 			Key:     env.Required("STRIPE_KEY"),
 			APIBase: env.String("STRIPE_API_BASE", ""),
 		},
-		logLevel: env.String("LOG_LEVEL", "info"),
-	}
-	if p := env.String("TRUSTED_PROXIES", ""); p != "" {
-		s.trustedProxies = strings.Split(p, ",")
 	}
 	err := env.Err()
 	if base := s.stripe.APIBase; base != "" {
@@ -79,43 +48,22 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) (err
 	if err != nil {
 		return err
 	}
-	logger := config.Logger(stdout, "payments", cfg.logLevel)
+	logger := config.Logger(stdout, "payments", cfg.LogLevel)
 
-	client, err := mongox.Connect(ctx, cfg.mongoURI, connectTimeout)
+	conns, err := boot.Open(ctx, "payments", cfg.Settings, logger)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		dctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = client.Disconnect(dctx)
-	}()
-	dbName, err := mongox.DatabaseName(cfg.mongoURI, "payments")
-	if err != nil {
-		return err
-	}
+	defer func() { err = errors.Join(err, conns.Close()) }()
 
-	cfg.nats.Logger = logger
-	nctx, cancel := context.WithTimeout(ctx, connectTimeout)
-	conn, err := events.Connect(nctx, cfg.nats)
-	cancel()
-	if err != nil {
-		return err
-	}
-	defer func() { err = errors.Join(err, conn.Close()) }()
-
-	sessions, err := session.NewManager(cfg.session)
-	if err != nil {
-		return err
-	}
 	cfg.stripe.Logger = logger
 	a, err := app.New(ctx, app.Deps{
-		DB:             client.Database(dbName),
-		Events:         conn,
-		Sessions:       sessions,
+		DB:             conns.DB,
+		Events:         conns.Events,
+		Sessions:       conns.Sessions,
 		Logger:         logger,
 		Stripe:         app.NewStripeClient(cfg.stripe),
-		TrustedProxies: cfg.trustedProxies,
+		TrustedProxies: cfg.TrustedProxies,
 	})
 	if err != nil {
 		return err
@@ -123,12 +71,8 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) (err
 	if err := a.Start(ctx); err != nil {
 		return err
 	}
-	// Runs before conn.Close above: listeners close while NATS is still up.
+	// Runs before conns.Close above: listeners close while NATS is still up.
 	defer func() { err = errors.Join(err, a.Close()) }()
 
-	ln, err := net.Listen("tcp", fmt.Sprintf(":%d", cfg.port))
-	if err != nil {
-		return fmt.Errorf("listen on port %d: %w", cfg.port, err)
-	}
-	return httpx.Serve(ctx, ln, a.Handler(), logger)
+	return boot.Serve(ctx, cfg.Port, a.Handler(), logger)
 }

@@ -3,57 +3,20 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
-	"net"
 	"os/signal"
-	"strings"
 	"syscall"
-	"time"
 
+	"github.com/ticketing/common/boot"
 	"github.com/ticketing/common/config"
-	"github.com/ticketing/common/events"
-	"github.com/ticketing/common/httpx"
-	"github.com/ticketing/common/mongox"
-	"github.com/ticketing/common/session"
 	"github.com/ticketing/services/tickets/app"
 )
 
-type settings struct {
-	port           int
-	mongoURI       string
-	nats           events.Config
-	session        session.Config
-	logLevel       string
-	trustedProxies []string
-}
-
-func loadSettings(getenv func(string) string) (settings, error) {
+func loadSettings(getenv func(string) string) (boot.Settings, error) {
 	env := config.New(getenv)
-	s := settings{
-		port:     env.Int("PORT", 3000, 0, 65535),
-		mongoURI: env.Required("MONGO_URI"),
-		nats: events.Config{
-			URL:       env.Required("NATS_URL"),
-			ClusterID: env.Required("NATS_CLUSTER_ID"),
-			ClientID:  env.Required("NATS_CLIENT_ID"),
-		},
-		session: session.Config{
-			Key:          []byte(env.Required("JWT_KEY")),
-			TTL:          env.Duration("SESSION_TTL", session.DefaultTTL),
-			CookieName:   env.String("SESSION_COOKIE_NAME", session.DefaultCookieName),
-			CookieSecure: env.Bool("COOKIE_SECURE", false),
-		},
-		logLevel: env.String("LOG_LEVEL", "info"),
-	}
-	if p := env.String("TRUSTED_PROXIES", ""); p != "" {
-		s.trustedProxies = strings.Split(p, ",")
-	}
+	s := boot.ReadSettings(env, boot.Mongo|boot.NATS|boot.Sessions)
 	return s, env.Err()
 }
-
-// connectTimeout bounds how long start-up waits for Mongo and for NATS.
-const connectTimeout = 30 * time.Second
 
 // run serves until ctx ends or SIGINT/SIGTERM arrives, then lets in-flight
 // requests finish, closes the listeners (keeping their durable position) and
@@ -66,42 +29,20 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) (err
 	if err != nil {
 		return err
 	}
-	logger := config.Logger(stdout, "tickets", cfg.logLevel)
+	logger := config.Logger(stdout, "tickets", cfg.LogLevel)
 
-	client, err := mongox.Connect(ctx, cfg.mongoURI, connectTimeout)
+	conns, err := boot.Open(ctx, "tickets", cfg, logger)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		dctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = client.Disconnect(dctx)
-	}()
-	dbName, err := mongox.DatabaseName(cfg.mongoURI, "tickets")
-	if err != nil {
-		return err
-	}
-
-	sessions, err := session.NewManager(cfg.session)
-	if err != nil {
-		return err
-	}
-
-	cfg.nats.Logger = logger
-	nctx, cancel := context.WithTimeout(ctx, connectTimeout)
-	conn, err := events.Connect(nctx, cfg.nats)
-	cancel()
-	if err != nil {
-		return err
-	}
-	defer func() { err = errors.Join(err, conn.Close()) }()
+	defer func() { err = errors.Join(err, conns.Close()) }()
 
 	a, err := app.New(ctx, app.Deps{
-		DB:             client.Database(dbName),
-		Events:         conn,
-		Sessions:       sessions,
+		DB:             conns.DB,
+		Events:         conns.Events,
+		Sessions:       conns.Sessions,
 		Logger:         logger,
-		TrustedProxies: cfg.trustedProxies,
+		TrustedProxies: cfg.TrustedProxies,
 	})
 	if err != nil {
 		return err
@@ -109,13 +50,9 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) (err
 	if err := a.Start(ctx); err != nil {
 		return err
 	}
-	// Deferred after conn.Close, so it runs first: listeners and relay stop
+	// Deferred after conns.Close, so it runs first: listeners and relay stop
 	// while NATS is still connected.
 	defer func() { err = errors.Join(err, a.Close()) }()
 
-	ln, err := net.Listen("tcp", fmt.Sprintf(":%d", cfg.port))
-	if err != nil {
-		return fmt.Errorf("listen on port %d: %w", cfg.port, err)
-	}
-	return httpx.Serve(ctx, ln, a.Handler(), logger)
+	return boot.Serve(ctx, cfg.Port, a.Handler(), logger)
 }

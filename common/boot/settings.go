@@ -1,0 +1,67 @@
+// Package boot holds the start-up and shutdown steps every service process
+// repeats: reading the shared settings, opening Mongo and NATS, serving
+// HTTP, and running event listeners and outbox relays until Close. It knows
+// no business rules; each service reads its own settings and wires its own
+// parts around it.
+package boot
+
+import (
+	"strings"
+
+	"github.com/ticketing/common/config"
+	"github.com/ticketing/common/events"
+	"github.com/ticketing/common/session"
+)
+
+// Part is a group of shared settings a service needs; combine with |.
+type Part uint
+
+const (
+	// Mongo is MONGO_URI.
+	Mongo Part = 1 << iota
+	// NATS is NATS_URL, NATS_CLUSTER_ID and NATS_CLIENT_ID.
+	NATS
+	// Sessions is JWT_KEY, SESSION_TTL, SESSION_COOKIE_NAME and COOKIE_SECURE.
+	Sessions
+)
+
+// Settings are the variables services share. A part that was not asked for
+// stays zero, and Open then leaves it out.
+type Settings struct {
+	Port           int            // PORT, default 3000; 0 takes any free port
+	MongoURI       string         // MONGO_URI
+	NATS           events.Config  // NATS_URL, NATS_CLUSTER_ID, NATS_CLIENT_ID
+	Session        session.Config // JWT_KEY, SESSION_TTL, SESSION_COOKIE_NAME, COOKIE_SECURE
+	LogLevel       string         // LOG_LEVEL, default info
+	TrustedProxies []string       // TRUSTED_PROXIES, comma-separated; nil = httpx's default
+}
+
+// ReadSettings reads PORT, LOG_LEVEL, TRUSTED_PROXIES and the parts asked
+// for. Problems stay in env, so that a service reads its own variables from
+// the same env and env.Err() names every missing or malformed one at once.
+func ReadSettings(env *config.Env, parts Part) Settings {
+	s := Settings{Port: env.Int("PORT", 3000, 0, 65535)}
+	if parts&Mongo != 0 {
+		s.MongoURI = env.Required("MONGO_URI")
+	}
+	if parts&NATS != 0 {
+		s.NATS = events.Config{
+			URL:       env.Required("NATS_URL"),
+			ClusterID: env.Required("NATS_CLUSTER_ID"),
+			ClientID:  env.Required("NATS_CLIENT_ID"),
+		}
+	}
+	if parts&Sessions != 0 {
+		s.Session = session.Config{
+			Key:          []byte(env.Required("JWT_KEY")),
+			TTL:          env.Duration("SESSION_TTL", session.DefaultTTL),
+			CookieName:   env.String("SESSION_COOKIE_NAME", session.DefaultCookieName),
+			CookieSecure: env.Bool("COOKIE_SECURE", false),
+		}
+	}
+	s.LogLevel = env.String("LOG_LEVEL", "info")
+	if p := env.String("TRUSTED_PROXIES", ""); p != "" {
+		s.TrustedProxies = strings.Split(p, ",")
+	}
+	return s
+}
