@@ -1,14 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -28,31 +26,11 @@ import (
 
 const jwtKey = "auth-test-key"
 
-// syncBuffer collects the service's log lines while it runs.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 type authServer struct {
 	url  string
-	logs *syncBuffer
+	logs *testkit.LogBuffer
 	db   *mongo.Database
 }
-
-var listeningAddr = regexp.MustCompile(`"msg":"listening".*"addr":"[^"]*:(\d+)"`)
 
 // startAuth runs the real service (run, as main calls it) on a fresh database.
 func startAuth(t *testing.T, extra map[string]string) *authServer {
@@ -62,36 +40,8 @@ func startAuth(t *testing.T, extra map[string]string) *authServer {
 	for k, v := range extra {
 		env[k] = v
 	}
-	logs := &syncBuffer{}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, func(k string) string { return env[k] }, logs) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			assert.NoError(t, err)
-		case <-time.After(10 * time.Second):
-			t.Error("auth did not stop within 10 s")
-		}
-	})
-
-	var port string
-	deadline := time.Now().Add(30 * time.Second)
-	for port == "" {
-		select {
-		case err := <-done:
-			t.Fatalf("auth exited early: %v\n%s", err, logs.String())
-		case <-time.After(20 * time.Millisecond):
-		}
-		if m := listeningAddr.FindStringSubmatch(logs.String()); m != nil {
-			port = m[1]
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("auth did not start listening within 30 s:\n%s", logs.String())
-		}
-	}
-	return &authServer{url: "http://127.0.0.1:" + port, logs: logs, db: db}
+	svc := testkit.RunService(t, "auth", run, env)
+	return &authServer{url: svc.URL, logs: svc.Logs, db: db}
 }
 
 type response struct {

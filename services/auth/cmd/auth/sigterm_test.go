@@ -41,7 +41,7 @@ func TestSIGTERMFinishesInFlightRequests(t *testing.T) {
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
-			if m := listeningAddr.FindStringSubmatch(sc.Text()); m != nil {
+			if m := testkit.ListeningAddr.FindStringSubmatch(sc.Text()); m != nil {
 				addr <- "http://127.0.0.1:" + m[1]
 			}
 		}

@@ -1,12 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net/http"
-	"regexp"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,26 +16,6 @@ import (
 	"github.com/ticketing/services/expiration/internal/redistest"
 )
 
-// syncBuffer collects the service's log lines while it runs.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-var listeningAddr = regexp.MustCompile(`"msg":"listening".*"addr":"[^"]*:(\d+)"`)
-
 // TestRun runs the real service (run, as main calls it) against an
 // in-process NATS Streaming server and a database of the test Redis, and
 // follows one order from order:created to expiration:complete.
@@ -49,34 +26,8 @@ func TestRun(t *testing.T) {
 		"PORT": "0", "NATS_URL": nats.URL(), "NATS_CLUSTER_ID": testkit.NATSClusterID,
 		"NATS_CLIENT_ID": testkit.UniqueClientID(t), "REDIS_URL": redistest.URL(redis), "LOG_LEVEL": "debug",
 	}
-	logs := &syncBuffer{}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, func(k string) string { return env[k] }, logs) }()
-	stopped := false
-	t.Cleanup(func() {
-		if !stopped {
-			cancel()
-			<-done
-		}
-		if t.Failed() {
-			t.Logf("service log:\n%s", logs.String())
-		}
-	})
-
-	var base string
-	require.Eventually(t, func() bool {
-		select {
-		case err := <-done:
-			stopped = true
-			t.Fatalf("expiration exited early: %v", err)
-		default:
-		}
-		if m := listeningAddr.FindStringSubmatch(logs.String()); m != nil {
-			base = "http://127.0.0.1:" + m[1]
-		}
-		return base != ""
-	}, 30*time.Second, 20*time.Millisecond, "expiration did not start listening")
+	svc := testkit.RunService(t, "expiration", run, env)
+	base, logs := svc.URL, svc.Logs
 
 	for path, want := range map[string]int{"/healthz": 200, "/readyz": 200, "/metrics": 200, "/api/orders": 404} {
 		resp, err := http.Get(base + path)
@@ -106,14 +57,7 @@ func TestRun(t *testing.T) {
 		t.Fatal("no expiration:complete")
 	}
 
-	cancel()
-	select {
-	case err := <-done:
-		stopped = true
-		assert.NoError(t, err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("expiration did not stop within 10 s")
-	}
+	svc.Stop()
 	assert.Contains(t, logs.String(), `"msg":"Exiting"`, "the timer server was shut down")
 }
 

@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"net/http"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -29,29 +27,9 @@ const (
 	tick    = 20 * time.Millisecond
 )
 
-// syncBuffer collects the service's log lines while it runs.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-var listeningAddr = regexp.MustCompile(`"msg":"listening".*"addr":"[^"]*:(\d+)"`)
-
 type ordersServer struct {
 	url  string
-	logs *syncBuffer
+	logs *testkit.LogBuffer
 	stop func() // stops run and checks it returned nil
 }
 
@@ -76,40 +54,8 @@ func env(t *testing.T, db *mongo.Database, nats *testkit.NATSServer, extra map[s
 // the end of the test.
 func startOrders(t *testing.T, env map[string]string) *ordersServer {
 	t.Helper()
-	logs := &syncBuffer{}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, func(k string) string { return env[k] }, logs) }()
-	var once sync.Once
-	stop := func() {
-		once.Do(func() {
-			cancel()
-			select {
-			case err := <-done:
-				assert.NoError(t, err, logs.String())
-			case <-time.After(15 * time.Second):
-				t.Error("orders did not stop within 15 s")
-			}
-		})
-	}
-	t.Cleanup(stop)
-
-	var port string
-	deadline := time.Now().Add(30 * time.Second)
-	for port == "" {
-		select {
-		case err := <-done:
-			t.Fatalf("orders exited early: %v\n%s", err, logs.String())
-		case <-time.After(20 * time.Millisecond):
-		}
-		if m := listeningAddr.FindStringSubmatch(logs.String()); m != nil {
-			port = m[1]
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("orders did not start listening within 30 s:\n%s", logs.String())
-		}
-	}
-	return &ordersServer{url: "http://127.0.0.1:" + port, logs: logs, stop: stop}
+	svc := testkit.RunService(t, "orders", run, env)
+	return &ordersServer{url: svc.URL, logs: svc.Logs, stop: svc.Stop}
 }
 
 func (s *ordersServer) do(t *testing.T, method, path, body, cookie string) (int, string) {

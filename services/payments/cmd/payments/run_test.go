@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"os"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -22,26 +20,6 @@ import (
 )
 
 const jwtKey = "payments-run-test-key"
-
-// syncBuffer collects the service's log lines while it runs.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-var listeningAddr = regexp.MustCompile(`"msg":"listening".*"addr":"[^"]*:(\d+)"`)
 
 func stripeMockBase(t *testing.T) string {
 	t.Helper()
@@ -72,40 +50,8 @@ func TestRunServesPayments(t *testing.T) {
 		"STRIPE_API_BASE": stripeMockBase(t),
 		"LOG_LEVEL":       "debug",
 	}
-	logs := &syncBuffer{}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, func(k string) string { return env[k] }, logs) }()
-	stopped := false
-	t.Cleanup(func() {
-		if stopped {
-			return
-		}
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			t.Error("payments did not stop within 10 s")
-		}
-	})
-
-	var port string
-	deadline := time.Now().Add(30 * time.Second)
-	for port == "" {
-		select {
-		case err := <-done:
-			stopped = true
-			t.Fatalf("payments exited early: %v\n%s", err, logs.String())
-		case <-time.After(20 * time.Millisecond):
-		}
-		if m := listeningAddr.FindStringSubmatch(logs.String()); m != nil {
-			port = m[1]
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("payments did not start listening within 30 s:\n%s", logs.String())
-		}
-	}
-	url := "http://127.0.0.1:" + port
+	svc := testkit.RunService(t, "payments", run, env)
+	url := svc.URL
 
 	for _, path := range []string{"/healthz", "/readyz"} {
 		resp, err := http.Get(url + path)
@@ -175,14 +121,7 @@ func TestRunServesPayments(t *testing.T) {
 		}
 	}, 20*time.Second, 20*time.Millisecond)
 
-	cancel()
-	select {
-	case err := <-done:
-		stopped = true
-		assert.NoError(t, err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("payments did not stop within 10 s")
-	}
+	svc.Stop()
 }
 
 func TestConfigNamesEveryMissingVariable(t *testing.T) {

@@ -1,14 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"net/http"
-	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,69 +19,17 @@ import (
 
 const jwtKey = "tickets-run-test-key"
 
-// syncBuffer collects the service's log lines while it runs.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-var listeningAddr = regexp.MustCompile(`"msg":"listening".*"addr":"[^"]*:(\d+)"`)
-
 type server struct {
 	url  string
-	logs *syncBuffer
+	logs *testkit.LogBuffer
 	stop func() // cancels run and checks it returned nil
 }
 
 // startTickets runs the real service (run, as main calls it) in-process.
 func startTickets(t *testing.T, env map[string]string) *server {
 	t.Helper()
-	logs := &syncBuffer{}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, func(k string) string { return env[k] }, logs) }()
-	var once sync.Once
-	stop := func() {
-		once.Do(func() {
-			cancel()
-			select {
-			case err := <-done:
-				assert.NoError(t, err)
-			case <-time.After(15 * time.Second):
-				t.Error("tickets did not stop within 15 s")
-			}
-		})
-	}
-	t.Cleanup(stop)
-
-	var port string
-	deadline := time.Now().Add(30 * time.Second)
-	for port == "" {
-		select {
-		case err := <-done:
-			t.Fatalf("tickets exited early: %v\n%s", err, logs.String())
-		case <-time.After(20 * time.Millisecond):
-		}
-		if m := listeningAddr.FindStringSubmatch(logs.String()); m != nil {
-			port = m[1]
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("tickets did not start listening within 30 s:\n%s", logs.String())
-		}
-	}
-	return &server{url: "http://127.0.0.1:" + port, logs: logs, stop: stop}
+	svc := testkit.RunService(t, "tickets", run, env)
+	return &server{url: svc.URL, logs: svc.Logs, stop: svc.Stop}
 }
 
 func baseEnv(t *testing.T, bus *testkit.NATSServer) map[string]string {
