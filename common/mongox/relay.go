@@ -2,11 +2,14 @@ package mongox
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/bson/primitive"
 	"go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
 )
@@ -50,6 +53,13 @@ type Relay struct {
 	logger *slog.Logger
 	opts   RelayOptions
 	wake   chan struct{}
+
+	mu sync.Mutex
+	// due holds the records named by Notify since the relay last looked;
+	// sweepDue is set by a Notify that named none, or whose id was not an
+	// ObjectId, and asks for a full sweep.
+	due      map[primitive.ObjectID]struct{}
+	sweepDue bool
 }
 
 // NewRelay makes a relay for coll. A nil logger means slog.Default().
@@ -74,16 +84,49 @@ func NewRelay(coll *mongo.Collection, pub Publisher, logger *slog.Logger, opts R
 		// One slot: any number of Notify calls before the next sweep starts
 		// collapse into that one sweep, and Notify never blocks a writer.
 		wake: make(chan struct{}, 1),
+		due:  map[primitive.ObjectID]struct{}{},
 	}
 }
 
-// Notify wakes the relay to sweep soon. It never blocks; call it after every
-// write that added events.
-func (r *Relay) Notify() {
+// Notify wakes the relay to send the events of the records ids (each the hex
+// form of an ObjectId _id) soon; with no ids it sweeps the collection. It
+// never blocks; call it after every write that added events.
+//
+// Named records are read by _id alone, the one filter every store answers
+// from its primary key (FerretDB's SQLite storage scans the whole collection
+// for any other), so a busy relay costs each write one indexed read rather
+// than a collection scan.
+func (r *Relay) Notify(ids ...string) {
+	r.mu.Lock()
+	if len(ids) == 0 {
+		r.sweepDue = true
+	}
+	for _, id := range ids {
+		oid, err := primitive.ObjectIDFromHex(id)
+		if err != nil {
+			r.sweepDue = true
+			continue
+		}
+		r.due[oid] = struct{}{}
+	}
+	r.mu.Unlock()
 	select {
 	case r.wake <- struct{}{}:
 	default:
 	}
+}
+
+// takeDue returns the records named since the last call and whether a full
+// sweep was asked for, and forgets both.
+func (r *Relay) takeDue() (ids []primitive.ObjectID, sweep bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for id := range r.due {
+		ids = append(ids, id)
+	}
+	clear(r.due)
+	sweep, r.sweepDue = r.sweepDue, false
+	return ids, sweep
 }
 
 // Run sweeps at once (to send what a previous process left behind), then on
@@ -93,14 +136,40 @@ func (r *Relay) Notify() {
 func (r *Relay) Run(ctx context.Context) error {
 	ticker := time.NewTicker(r.opts.SweepInterval)
 	defer ticker.Stop()
+	r.drain(ctx)
 	for {
-		r.drain(ctx)
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-r.wake:
+			ids, sweep := r.takeDue()
+			if sweep {
+				r.drain(ctx)
+				continue
+			}
+			r.sendNamed(ctx, ids)
 		case <-ticker.C:
+			r.drain(ctx)
 		}
+	}
+}
+
+// sendNamed sends the pending events of the records Notify named.
+func (r *Relay) sendNamed(ctx context.Context, ids []primitive.ObjectID) {
+	for _, id := range ids {
+		if ctx.Err() != nil {
+			return
+		}
+		var d pending
+		err := r.coll.FindOne(ctx, bson.M{fieldID: id}, options.FindOne().SetProjection(bson.M{fieldOutbox: 1})).Decode(&d)
+		if err != nil {
+			if !errors.Is(err, mongo.ErrNoDocuments) && ctx.Err() == nil {
+				// The timer's sweep finds the record later.
+				r.logger.Warn("outbox relay: read notified record", "id", id.Hex(), "err", err)
+			}
+			continue
+		}
+		r.sendRecord(ctx, d)
 	}
 }
 
@@ -184,7 +253,7 @@ func (r *Relay) sendRecord(ctx context.Context, d pending) (published int) {
 			return published
 		}
 		published++
-		removed, err := r.removeHead(ctx, d.ID, ev.ID)
+		removed, err := r.removeEvent(ctx, d.ID, ev)
 		if err != nil {
 			r.logger.Warn("outbox relay: event published but not removed, it will be sent again",
 				"id", d.ID, "event", ev.ID, "subject", ev.Subject, "err", err)
@@ -210,19 +279,33 @@ func (r *Relay) publish(ctx context.Context, ev OutboxEvent) error {
 	return nil
 }
 
-// removeHead pops the first outbox event only if it is still the event just
-// published, so an event appended meanwhile, or one another relay already
-// removed, is never dropped. $pull with a condition on the element's id would
-// be the obvious form, but FerretDB silently ignores it; $pop with this
-// filter behaves the same on both.
-func (r *Relay) removeHead(ctx context.Context, id any, eventID string) (bool, error) {
+// removeEvent removes exactly the event just published, wherever it now is
+// in the outbox, so an event appended meanwhile is never dropped, and it
+// reports false when the event was gone already (another relay removed it).
+// $pull with a condition on the element's id would be the obvious form, but
+// FerretDB silently ignores it; $pull of the whole stored element works on
+// both. The filter is _id alone so that the update is an indexed one on
+// FerretDB's SQLite storage too, which scans the collection for any other.
+func (r *Relay) removeEvent(ctx context.Context, id any, ev OutboxEvent) (bool, error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), removeTimeout)
 	defer cancel()
 	res, err := r.coll.UpdateOne(ctx,
-		bson.M{fieldID: id, fieldOutbox + ".0.id": eventID},
+		bson.M{fieldID: id},
+		bson.M{"$pull": bson.M{fieldOutbox: ev}})
+	if err != nil {
+		return false, fmt.Errorf("remove event %s: %w", ev.ID, err)
+	}
+	if res.ModifiedCount == 1 {
+		return true, nil
+	}
+	// An element stored with fields OutboxEvent does not know (written by
+	// something else) does not equal what was read back; pop the head if it
+	// is still this event, so such a record is never sent in a loop.
+	res, err = r.coll.UpdateOne(ctx,
+		bson.M{fieldID: id, fieldOutbox + ".0.id": ev.ID},
 		bson.M{"$pop": bson.M{fieldOutbox: -1}})
 	if err != nil {
-		return false, fmt.Errorf("remove event %s: %w", eventID, err)
+		return false, fmt.Errorf("remove event %s: %w", ev.ID, err)
 	}
-	return res.MatchedCount == 1, nil
+	return res.ModifiedCount == 1, nil
 }

@@ -80,15 +80,28 @@ func TestRelayPublishesInOrderAndEmptiesOutbox(t *testing.T) {
 
 func TestRelayNotifyAndTimer(t *testing.T) {
 	t.Parallel()
+	sweep := func(r *mongox.Relay, _ primitive.ObjectID) {
+		r.Notify()
+		r.Notify() // coalesces, never blocks
+	}
 	tests := []struct {
 		name     string
 		interval time.Duration
-		notify   bool
+		notify   func(*mongox.Relay, primitive.ObjectID)
 	}{
 		// With an hour-long interval only Notify can wake it in time.
-		{"notify wakes it", time.Hour, true},
+		{"notify wakes it", time.Hour, sweep},
+		{"notify names the record", time.Hour, func(r *mongox.Relay, id primitive.ObjectID) { r.Notify(id.Hex()) }},
+		// A name that is no ObjectId cannot be read by _id: it sweeps.
+		{"notify with a foreign id sweeps", time.Hour, func(r *mongox.Relay, _ primitive.ObjectID) { r.Notify("not-an-object-id") }},
+		// Naming another record still finds nothing of this one; the sweep
+		// asked for alongside does.
+		{"notify of another record and a sweep", time.Hour, func(r *mongox.Relay, _ primitive.ObjectID) {
+			r.Notify(primitive.NewObjectID().Hex())
+			r.Notify()
+		}},
 		// Without Notify (a writer that crashed before calling it), the timer does.
-		{"timer finds it", 50 * time.Millisecond, false},
+		{"timer finds it", 50 * time.Millisecond, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -101,9 +114,8 @@ func TestRelayNotifyAndTimer(t *testing.T) {
 
 			for round := 1; round <= 3; round++ {
 				id := insertWithEvents(t, coll, 1)
-				if tt.notify {
-					relay.Notify()
-					relay.Notify() // coalesces, never blocks
+				if tt.notify != nil {
+					tt.notify(relay, id)
 				}
 				require.Eventually(t, func() bool { return pub.count() == 2*round }, waitFor, tick, "round %d", round)
 				assert.Equal(t, upTo(1), versionsOf(t, pub.messages(), id))
@@ -350,4 +362,27 @@ func TestRelayStopsAtEventWithoutID(t *testing.T) {
 	assert.Equal(t, upTo(0), versionsOf(t, pub.messages(), healthy), "other records are not held up")
 	assert.Empty(t, versionsOf(t, pub.messages(), id), "nothing of the stuck record is sent, so its order holds")
 	assert.Len(t, findTicket(t, coll, id).Outbox, 2)
+}
+
+// An event stored with a field OutboxEvent does not know is not equal to
+// what the relay read back, so removing it by value finds nothing; the relay
+// must still remove it once, not send it on every sweep.
+func TestRelayRemovesEventWithUnknownField(t *testing.T) {
+	t.Parallel()
+	db := testkit.MongoDB(t)
+	coll := db.Collection("tickets")
+	id := primitive.NewObjectID()
+	ev := event(t, "ticket:created", id, 0)
+	_, err := coll.InsertOne(context.Background(), bson.M{
+		"_id": id, "version": int64(0),
+		"outbox": bson.A{bson.D{{Key: "id", Value: ev.ID}, {Key: "subject", Value: ev.Subject}, {Key: "data", Value: ev.Data}, {Key: "by", Value: "another writer"}}},
+	})
+	require.NoError(t, err)
+
+	pub := &recorder{}
+	runRelay(t, mongox.NewRelay(coll, pub, testLogger(t), mongox.RelayOptions{SweepInterval: 10 * time.Millisecond}))
+
+	require.Eventually(t, func() bool { return pendingCount(t, coll) == 0 }, waitFor, tick)
+	time.Sleep(100 * time.Millisecond) // several more sweeps
+	assert.Equal(t, upTo(0), versionsOf(t, pub.messages(), id), "sent once")
 }

@@ -77,7 +77,7 @@ func New(ctx context.Context, d Deps) (*App, error) {
 	// The store wakes the relay after each write; the relay reads the
 	// store's collection, so each needs the other: notify reads a.relay,
 	// set on the next line, long before the first write.
-	tickets := store.NewTickets(d.DB, func() { a.relay.Notify() })
+	tickets := store.NewTickets(d.DB, func(ids ...string) { a.relay.Notify(ids...) })
 	a.relay = mongox.NewRelay(tickets.Coll(), events.NewPublisher(d.Events), d.Logger.With("component", "relay"), d.Relay)
 	if err := tickets.EnsureIndexes(ctx); err != nil {
 		return nil, err

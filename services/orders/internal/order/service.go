@@ -54,9 +54,9 @@ const maxAttempts = 5
 type Config struct {
 	Orders  Orders
 	Tickets Tickets
-	// Notify is called after every write that stored events, to wake the
-	// outbox relay. Nil means nobody needs waking.
-	Notify func()
+	// Notify is called with the order's id after every write that stored
+	// events, to wake the outbox relay. Nil means nobody needs waking.
+	Notify func(ids ...string)
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Window is how long a new order holds its ticket; 0 means
@@ -68,7 +68,7 @@ type Config struct {
 type Service struct {
 	orders  Orders
 	tickets Tickets
-	notify  func()
+	notify  func(ids ...string)
 	now     func() time.Time
 	window  time.Duration
 }
@@ -88,7 +88,7 @@ func NewService(cfg Config) (*Service, error) {
 		cfg.Now = time.Now
 	}
 	if cfg.Notify == nil {
-		cfg.Notify = func() {}
+		cfg.Notify = func(...string) {}
 	}
 	return &Service{orders: cfg.Orders, tickets: cfg.Tickets, notify: cfg.Notify, now: cfg.Now, window: cfg.Window}, nil
 }
@@ -105,7 +105,7 @@ func (s *Service) Reserve(ctx context.Context, userID, ticketID string) (Order, 
 	if err := s.orders.Insert(ctx, o, o.CreatedEvent()); err != nil {
 		return Order{}, fmt.Errorf("reserve: %w", err)
 	}
-	s.notify()
+	s.notify(o.ID)
 	return o, nil
 }
 
@@ -229,7 +229,7 @@ func (s *Service) transition(ctx context.Context, id string,
 		err = s.orders.Transition(ctx, cur, next, evs...)
 		if err == nil {
 			if len(evs) > 0 {
-				s.notify()
+				s.notify(id)
 			}
 			return nil
 		}

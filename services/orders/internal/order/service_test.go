@@ -135,7 +135,7 @@ type fixture struct {
 	svc      *order.Service
 	orders   *memOrders
 	tickets  *memTickets
-	notified int
+	notified []string // ids the relay was woken for
 	now      time.Time
 }
 
@@ -148,7 +148,7 @@ func newFixture(t *testing.T) *fixture {
 	}
 	svc, err := order.NewService(order.Config{
 		Orders: f.orders, Tickets: f.tickets, Window: time.Minute,
-		Notify: func() { f.notified++ },
+		Notify: func(ids ...string) { f.notified = append(f.notified, ids...) },
 		Now:    func() time.Time { return f.now },
 	})
 	require.NoError(t, err)
@@ -176,11 +176,11 @@ func TestReserve(t *testing.T) {
 	assert.Equal(t, f.now.Add(time.Minute), o.ExpiresAt)
 	assert.Equal(t, order.Ticket{ID: ticketID, Title: "concert", Price: 20}, o.Ticket)
 	assert.Equal(t, []events.Payload{o.CreatedEvent()}, f.orders.events, "order:created stored with the order")
-	assert.Equal(t, 1, f.notified, "the relay is woken")
+	assert.Equal(t, []string{o.ID}, f.notified, "the relay is woken for the order")
 
 	_, err = f.svc.Reserve(ctx, "00000000000000000000000e", ticketID)
 	assert.ErrorIs(t, err, order.ErrTicketReserved)
-	assert.Equal(t, 1, f.notified)
+	assert.Equal(t, []string{o.ID}, f.notified)
 }
 
 func TestGetForUserChecksExistenceThenOwner(t *testing.T) {
@@ -278,7 +278,7 @@ func TestCancelRefusals(t *testing.T) {
 	require.NoError(t, f.svc.CancelForUser(ctx, userID, o.ID))
 	require.NoError(t, f.svc.CancelForUser(ctx, userID, o.ID), "cancelling twice is fine")
 	assert.Len(t, f.orders.events, 2, "order:created and one order:cancelled")
-	assert.Equal(t, 2, f.notified)
+	assert.Equal(t, []string{o.ID, o.ID}, f.notified)
 
 	o2, err := f.svc.Reserve(ctx, userID, ticketID)
 	require.NoError(t, err, "a cancelled order frees the ticket")

@@ -54,9 +54,9 @@ type Config struct {
 	Orders   Orders
 	Payments Payments
 	Gateway  Gateway
-	// Notify wakes the outbox relay after a write that stored events; nil
-	// means nobody needs waking.
-	Notify func()
+	// Notify wakes the outbox relay with the payment's id after a write that
+	// stored events; nil means nobody needs waking.
+	Notify func(ids ...string)
 	// Now is the clock; nil means time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger // nil = discard
@@ -70,7 +70,7 @@ type Service struct {
 	orders        Orders
 	payments      Payments
 	gw            Gateway
-	notify        func()
+	notify        func(ids ...string)
 	now           func() time.Time
 	log           *slog.Logger
 	stripeTimeout time.Duration
@@ -92,7 +92,7 @@ func NewService(cfg Config) (*Service, error) {
 		return nil, fmt.Errorf("payment: lease %v must be longer than the Stripe timeout %v", cfg.LeaseTTL, cfg.StripeTimeout)
 	}
 	if cfg.Notify == nil {
-		cfg.Notify = func() {}
+		cfg.Notify = func(...string) {}
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -223,7 +223,7 @@ func (s *Service) settle(ctx context.Context, p Payment) (Payment, error) {
 				"stripeId", chargeID, "err", err)
 			return Payment{}, err
 		}
-		s.notify()
+		s.notify(next.ID)
 		log.Info("order charged", "stripeId", chargeID, "amount", p.Amount)
 		return next, nil
 	case errors.As(err, &declined):

@@ -64,7 +64,7 @@ func newHarness(t *testing.T, opts ...events.ListenOption) *harness {
 	bus := testkit.NATS(t)
 
 	var relay *mongox.Relay
-	h.store = store.NewTickets(testkit.MongoDB(t), func() { relay.Notify() })
+	h.store = store.NewTickets(testkit.MongoDB(t), func(ids ...string) { relay.Notify(ids...) })
 	conn := bus.Connect(t)
 	relay = mongox.NewRelay(h.store.Coll(), events.NewPublisher(conn), logger, mongox.RelayOptions{})
 	ctx, cancel := context.WithCancel(context.Background())

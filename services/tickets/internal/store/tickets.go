@@ -23,7 +23,7 @@ const Collection = "tickets"
 // Tickets is the tickets collection.
 type Tickets struct {
 	coll   *mongo.Collection
-	notify func()
+	notify func(ids ...string)
 }
 
 type ticketDoc struct {
@@ -39,9 +39,9 @@ type ticketDoc struct {
 
 // NewTickets uses the tickets collection of db. notify is called after every
 // write that stored events (the relay's Notify); nil means nobody listens.
-func NewTickets(db *mongo.Database, notify func()) *Tickets {
+func NewTickets(db *mongo.Database, notify func(ids ...string)) *Tickets {
 	if notify == nil {
-		notify = func() {}
+		notify = func(...string) {}
 	}
 	return &Tickets{coll: db.Collection(Collection), notify: notify}
 }
@@ -74,7 +74,7 @@ func (s *Tickets) Insert(ctx context.Context, t ticket.Ticket) (ticket.Ticket, e
 	if _, err := s.coll.InsertOne(ctx, doc); err != nil {
 		return ticket.Ticket{}, fmt.Errorf("insert ticket: %w", err)
 	}
-	s.notify()
+	s.notify(t.ID)
 	return t, nil
 }
 
@@ -130,7 +130,7 @@ func (s *Tickets) Update(ctx context.Context, t ticket.Ticket) error {
 	if err := mongox.UpdateVersioned(ctx, s.coll, oid, t.Version-1, ch); err != nil {
 		return err
 	}
-	s.notify()
+	s.notify(t.ID)
 	return nil
 }
 
