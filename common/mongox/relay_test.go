@@ -346,11 +346,7 @@ func TestRelayStopsAtEventWithoutID(t *testing.T) {
 	coll := db.Collection("tickets")
 	id := primitive.NewObjectID()
 	good := event(t, "ticket:updated", id, 1)
-	_, err := coll.InsertOne(context.Background(), bson.M{
-		"_id": id, "version": int64(1),
-		"outbox": bson.A{bson.M{"subject": "ticket:created", "data": "{}"}, good},
-	})
-	require.NoError(t, err)
+	insertOutbox(t, coll, id, 1, bson.M{"subject": "ticket:created", "data": "{}"}, good)
 	healthy := insertWithEvents(t, coll, 0)
 
 	logs := &logBuffer{}
@@ -373,11 +369,7 @@ func TestRelayRemovesEventWithUnknownField(t *testing.T) {
 	coll := db.Collection("tickets")
 	id := primitive.NewObjectID()
 	ev := event(t, "ticket:created", id, 0)
-	_, err := coll.InsertOne(context.Background(), bson.M{
-		"_id": id, "version": int64(0),
-		"outbox": bson.A{bson.D{{Key: "id", Value: ev.ID}, {Key: "subject", Value: ev.Subject}, {Key: "data", Value: ev.Data}, {Key: "by", Value: "another writer"}}},
-	})
-	require.NoError(t, err)
+	insertOutbox(t, coll, id, 0, bson.D{{Key: "id", Value: ev.ID}, {Key: "subject", Value: ev.Subject}, {Key: "data", Value: ev.Data}, {Key: "by", Value: "another writer"}})
 
 	pub := &recorder{}
 	runRelay(t, mongox.NewRelay(coll, pub, testLogger(t), mongox.RelayOptions{SweepInterval: 10 * time.Millisecond}))
@@ -385,4 +377,12 @@ func TestRelayRemovesEventWithUnknownField(t *testing.T) {
 	require.Eventually(t, func() bool { return pendingCount(t, coll) == 0 }, waitFor, tick)
 	time.Sleep(100 * time.Millisecond) // several more sweeps
 	assert.Equal(t, upTo(0), versionsOf(t, pub.messages(), id), "sent once")
+}
+
+// insertOutbox stores a record at version whose outbox holds events as
+// given, for outboxes the relay's own writers would never produce.
+func insertOutbox(t *testing.T, coll *mongo.Collection, id primitive.ObjectID, version int64, events ...any) {
+	t.Helper()
+	_, err := coll.InsertOne(context.Background(), bson.M{"_id": id, "version": version, "outbox": bson.A(events)})
+	require.NoError(t, err)
 }
