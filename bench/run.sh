@@ -133,7 +133,7 @@ mem=$(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)
   echo "| machine | $(nproc) CPUs ($cpu), $mem memory, $(uname -sr) |"
   echo "| Go | $("$GO" env GOVERSION) |"
   echo "| load average before the run | $loadavg (other work on the machine shares its CPUs with the fleet) |"
-  echo "| fleet | \`bin/local up --ephemeral --no-client\`: every service, FerretDB (SQLite), NATS Streaming, Redis and stripe-mock as its own process on this machine; hold window ${hold} s |"
+  echo "| fleet | \`bin/local up --ephemeral --no-client\`: every service, FerretDB (SQLite, with the \`_id\` index in use: infra/local/cmd/ferretpatch), NATS Streaming, Redis and stripe-mock as its own process on this machine; hold window ${hold} s |"
   echo
   echo "Figures are what this machine measured in one run, not promises: the load generator shares the machine's CPUs with the whole fleet."
   echo "Latencies are per request, client-side, nearest-rank percentiles. Event lags are measured through the API by polling every 25 ms (100 ms for lapsing holds), so each is an upper bound with that resolution."
