@@ -29,7 +29,19 @@ type Config struct {
 	TrustedProxies []string
 	// Registry receives the HTTP metrics; nil makes a fresh one. /metrics serves it.
 	Registry *prometheus.Registry
+	// MaxInFlight bounds the requests handled at once (health and metrics
+	// aside); more wait their turn. 0 means DefaultMaxInFlight, negative
+	// means no bound.
+	MaxInFlight int
 }
+
+// DefaultMaxInFlight is enough to keep a small database pool busy. The bound
+// exists because the outbox relay and the event listeners take their turn
+// in the same pool as the requests: with hundreds of requests queued in
+// front of the pool (one connection on FerretDB), every event waited behind
+// all of them, and at 100 buyers racing holds were cancelled up to 25 s
+// late. Requests over the bound queue in front of the handlers instead.
+const DefaultMaxInFlight = 16
 
 // NewEngine returns a gin engine with the standard middleware and the
 // /healthz, /readyz and /metrics routes; the service adds its own routes.
@@ -57,7 +69,10 @@ func NewEngine(cfg Config) (*gin.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e.Use(requestID(), accessLog(cfg.Logger), m.middleware(), recoverer(cfg.Logger), limitBody(MaxBodyBytes))
+	if cfg.MaxInFlight == 0 {
+		cfg.MaxInFlight = DefaultMaxInFlight
+	}
+	e.Use(requestID(), accessLog(cfg.Logger), m.middleware(), recoverer(cfg.Logger), limitBody(MaxBodyBytes), limitInFlight(cfg.MaxInFlight))
 	if cfg.Sessions != nil {
 		e.Use(readSession(cfg.Sessions))
 	}
