@@ -82,7 +82,7 @@ run ingress -base "$APP_URL" -scenarios browse,purchase,race \
 # While the edits run: which process of the fleet uses the CPU (from
 # /proc, over 5 s), and, where perf is installed, where FerretDB spends it.
 profile() {
-  sleep 30
+  sleep 5
   local pids=() names=() t0=() t1=()
   for f in "$LOCAL_DATA_DIR"/pids/*.pid; do
     pids+=("$(<"$f")")
@@ -98,7 +98,7 @@ profile() {
     awk -v n="${names[$i]}" -v d=$(( ${t1[$i]} - ${t0[$i]} )) -v hz="$hz" 'BEGIN {printf "%s %.0f\n", n, d * 100 / hz / 5}'
   done | sort -k2 -nr >"$work/cpu.txt"
   if command -v perf >/dev/null; then
-    perf record -F 199 -g -p "$(<"$LOCAL_DATA_DIR/pids/mongo.pid")" -o "$work/perf.data" -- sleep 20 >/dev/null 2>&1 || true
+    perf record -F 199 -g -p "$(<"$LOCAL_DATA_DIR/pids/mongo.pid")" -o "$work/perf.data" -- sleep 10 >/dev/null 2>&1 || true
   fi
 }
 profile &
@@ -119,7 +119,8 @@ cat "$micro"
 
 report=$out/$name.md
 commit=$(git rev-parse --short=12 HEAD)
-dirty=$(git status --porcelain --untracked-files=no | head -c1)
+# Only changes to what was built count; this run's own outputs do not.
+dirty=$(git status --porcelain --untracked-files=no -- . ":(exclude)$out" | head -c1)
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
 mem=$(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)
 {
@@ -151,14 +152,14 @@ mem=$(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)
   echo
   echo "## Where the time went during the edits"
   echo
-  echo "CPU use of each process of the fleet over 5 s, 30 s into the edits (100% is one core):"
+  echo "CPU use of each process of the fleet over 5 s, 5 s into the edits (100% is one core):"
   echo
   echo "| process | CPU % |"
   echo "|---|--:|"
   awk '{printf "| %s | %s |\n", $1, $2}' "$work/cpu.txt" 2>/dev/null || true
   if [[ -s $work/perf.data ]]; then
     echo
-    echo "FerretDB's CPU by function over 20 s (\`perf record -g\`, inclusive share of its samples, FerretDB and SQLite frames):"
+    echo "FerretDB's CPU by function over the 10 s after that (\`perf record -g\`, inclusive share of its samples, FerretDB and SQLite frames):"
     echo
     echo '```'
     perf report -i "$work/perf.data" --stdio --children --sort symbol -g none 2>/dev/null |
