@@ -32,12 +32,15 @@ type RelayOptions struct {
 	// PublishTimeout bounds one publish, so a server that never answers
 	// stalls the relay only until the next attempt. Default 10s.
 	PublishTimeout time.Duration
+	// Workers is how many notified records are sent at once. Default 4.
+	Workers int
 }
 
 const (
 	defaultSweepInterval  = 2 * time.Second
 	defaultBatchSize      = 100
 	defaultPublishTimeout = 10 * time.Second
+	defaultWorkers        = 4
 	// removeTimeout bounds the update that removes a published event. It runs
 	// even while the relay is shutting down, since an event that was sent but
 	// not removed is sent again after the restart.
@@ -72,6 +75,9 @@ func NewRelay(coll *mongo.Collection, pub Publisher, logger *slog.Logger, opts R
 	}
 	if opts.PublishTimeout <= 0 {
 		opts.PublishTimeout = defaultPublishTimeout
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = defaultWorkers
 	}
 	if logger == nil {
 		logger = slog.Default()
@@ -154,23 +160,46 @@ func (r *Relay) Run(ctx context.Context) error {
 	}
 }
 
-// sendNamed sends the pending events of the records Notify named.
+// sendNamed sends the pending events of the records Notify named, several
+// records at a time (Workers): each record's events still go out in order,
+// since a record is named once per call and handled by one worker, but the
+// relay's reads and removals wait in the database pool's queue side by side
+// instead of one after another, which kept events seconds behind a burst of
+// requests on a one-connection pool.
 func (r *Relay) sendNamed(ctx context.Context, ids []primitive.ObjectID) {
+	work := make(chan primitive.ObjectID)
+	var wg sync.WaitGroup
+	for range min(r.opts.Workers, len(ids)) {
+		wg.Go(func() {
+			for id := range work {
+				r.sendOne(ctx, id)
+			}
+		})
+	}
 	for _, id := range ids {
 		if ctx.Err() != nil {
-			return
+			break
 		}
-		var d pending
-		err := r.coll.FindOne(ctx, bson.M{fieldID: id}, options.FindOne().SetProjection(bson.M{fieldOutbox: 1})).Decode(&d)
-		if err != nil {
-			if !errors.Is(err, mongo.ErrNoDocuments) && ctx.Err() == nil {
-				// The timer's sweep finds the record later.
-				r.logger.Warn("outbox relay: read notified record", "id", id.Hex(), "err", err)
-			}
-			continue
-		}
-		r.sendRecord(ctx, d)
+		work <- id
 	}
+	close(work)
+	wg.Wait()
+}
+
+func (r *Relay) sendOne(ctx context.Context, id primitive.ObjectID) {
+	if ctx.Err() != nil {
+		return
+	}
+	var d pending
+	err := r.coll.FindOne(ctx, bson.M{fieldID: id}, options.FindOne().SetProjection(bson.M{fieldOutbox: 1})).Decode(&d)
+	if err != nil {
+		if !errors.Is(err, mongo.ErrNoDocuments) && ctx.Err() == nil {
+			// The timer's sweep finds the record later.
+			r.logger.Warn("outbox relay: read notified record", "id", id.Hex(), "err", err)
+		}
+		return
+	}
+	r.sendRecord(ctx, d)
 }
 
 // drain sweeps until a sweep finds less than a full batch, so a backlog

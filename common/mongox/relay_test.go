@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -385,4 +386,53 @@ func insertOutbox(t *testing.T, coll *mongo.Collection, id primitive.ObjectID, v
 	t.Helper()
 	_, err := coll.InsertOne(context.Background(), bson.M{"_id": id, "version": version, "outbox": bson.A(events)})
 	require.NoError(t, err)
+}
+
+// Records named together go out side by side, each record's events still in
+// order.
+func TestRelaySendsNamedRecordsSideBySide(t *testing.T) {
+	t.Parallel()
+	db := testkit.MongoDB(t)
+	coll := db.Collection("tickets")
+
+	var inFlight, most atomic.Int32
+	second := make(chan struct{})
+	var once sync.Once
+	pub := &recorder{}
+	pub.fail = func(_ int, _ string, _ []byte) error {
+		n := inFlight.Add(1)
+		defer inFlight.Add(-1)
+		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+		}
+		if n >= 2 {
+			once.Do(func() { close(second) })
+		}
+		// Hold the first publish until another runs beside it; a relay
+		// that sends one record at a time never gets there.
+		select {
+		case <-second:
+		case <-time.After(500 * time.Millisecond):
+		}
+		return nil
+	}
+	relay := mongox.NewRelay(coll, pub, testLogger(t), mongox.RelayOptions{SweepInterval: time.Hour, Workers: 3})
+	// Started on an empty collection, so its first sweep (one record at a
+	// time) finds nothing and only the Notify below sends.
+	runRelay(t, relay)
+	time.Sleep(100 * time.Millisecond)
+	var ids []primitive.ObjectID
+	var names []string
+	for range 12 {
+		id := insertWithEvents(t, coll, 2)
+		ids = append(ids, id)
+		names = append(names, id.Hex())
+	}
+	relay.Notify(names...)
+
+	require.Eventually(t, func() bool { return pendingCount(t, coll) == 0 }, waitFor, tick)
+	assert.GreaterOrEqual(t, most.Load(), int32(2), "records were sent side by side")
+	assert.LessOrEqual(t, most.Load(), int32(3), "never more at once than Workers")
+	for _, id := range ids {
+		assert.Equal(t, upTo(2), versionsOf(t, pub.messages(), id), "record %s in order", id.Hex())
+	}
 }

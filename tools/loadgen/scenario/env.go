@@ -129,6 +129,10 @@ type Options struct {
 	RaceBuyers   int
 	// BrowseSeed is how many tickets browse makes sure exist.
 	BrowseSeed int
+	// Pace is how long each flow's worker waits before starting its next
+	// flow: a think time that keeps the load below what the fleet can
+	// absorb, for runs that test something other than its limit (0: none).
+	Pace time.Duration
 }
 
 func (o Options) concurrency() int { return max(o.Concurrency, 1) }
@@ -173,6 +177,12 @@ func (e *Env) runFlows(ctx context.Context, opt Options, name string, flow func(
 					e.Rec.Add("flows failed", 1)
 				} else if ctx.Err() == nil {
 					e.Rec.Add("flows completed", 1)
+				}
+				if opt.Pace > 0 {
+					select {
+					case <-ctx.Done():
+					case <-time.After(opt.Pace):
+					}
 				}
 			}
 		})

@@ -130,3 +130,30 @@ func TestServerErrorsAreRetriedOnlyWhenAsked(t *testing.T) {
 	require.Error(t, err, "without retries the 503 of the sign-up ends the scenario")
 	assert.Contains(t, err.Error(), "503")
 }
+
+// With a pace longer than the run, each worker starts one flow and then only
+// waits; without one, the workers start flow after flow.
+func TestPaceSpacesAWorkersFlows(t *testing.T) {
+	tests := []struct {
+		name     string
+		pace     time.Duration
+		wantMore bool
+	}{
+		{"paced", time.Hour, false},
+		{"unpaced", 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env, _ := newEnv(t, &fakeAPI{})
+			start := time.Now()
+			require.NoError(t, env.Edits(context.Background(), scenario.Options{Concurrency: 2, Duration: time.Second, Pace: tt.pace}))
+			assert.Less(t, time.Since(start), 10*time.Second, "a pace never outlasts the run")
+			n := len(env.Ledger.Tickets())
+			if tt.wantMore {
+				assert.Greater(t, n, 2)
+			} else {
+				assert.Equal(t, 2, n, "one flow per worker")
+			}
+		})
+	}
+}
