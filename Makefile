@@ -51,7 +51,7 @@ deps: bin/stripe-mock
 bin/stripe-mock:
 	GOBIN=$(CURDIR)/bin $(GO) install github.com/stripe/stripe-mock@$(STRIPE_MOCK_VERSION)
 
-# bin/local embeds FerretDB built with one line changed (see
+# bin/local embeds FerretDB built with two lines changed (see
 # infra/local/cmd/ferretpatch): a filter naming _id uses the _id index, as on
 # MongoDB, instead of a scan of the collection.
 build:

@@ -69,15 +69,20 @@ func NewEngine(cfg Config) (*gin.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	e.Use(requestID(), accessLog(cfg.Logger), m.middleware(), recoverer(cfg.Logger), limitBody(MaxBodyBytes))
+	// Health and metrics are registered before the in-flight bound, which
+	// gin applies only to routes added after it, so a busy service is never
+	// taken for a dead one.
+	health(e, cfg.Checks, cfg.Registry)
 	if cfg.MaxInFlight == 0 {
 		cfg.MaxInFlight = DefaultMaxInFlight
 	}
-	e.Use(requestID(), accessLog(cfg.Logger), m.middleware(), recoverer(cfg.Logger), limitBody(MaxBodyBytes), limitInFlight(cfg.MaxInFlight))
+	if cfg.MaxInFlight > 0 {
+		e.Use(limitInFlight(cfg.MaxInFlight))
+	}
 	if cfg.Sessions != nil {
 		e.Use(readSession(cfg.Sessions))
 	}
 	e.NoRoute(func(c *gin.Context) { Fail(c, errs.ErrNotFound) })
-
-	health(e, cfg.Checks, cfg.Registry)
 	return e, nil
 }

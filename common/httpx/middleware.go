@@ -103,19 +103,10 @@ func limitBody(max int64) gin.HandlerFunc {
 }
 
 // limitInFlight lets at most n requests into the handlers at once; the rest
-// wait for a slot, or until their client gives up. Health and metrics are
-// never held back, so a busy service is not taken for a dead one.
+// wait for a slot, or until their client gives up.
 func limitInFlight(n int) gin.HandlerFunc {
-	if n < 0 {
-		return func(c *gin.Context) { c.Next() }
-	}
 	slots := make(chan struct{}, n)
 	return func(c *gin.Context) {
-		switch c.Request.URL.Path {
-		case "/healthz", "/readyz", "/metrics":
-			c.Next()
-			return
-		}
 		select {
 		case slots <- struct{}{}:
 		case <-c.Request.Context().Done():

@@ -98,10 +98,9 @@ func NewRelay(coll *mongo.Collection, pub Publisher, logger *slog.Logger, opts R
 // form of an ObjectId _id) soon; with no ids it sweeps the collection. It
 // never blocks; call it after every write that added events.
 //
-// Named records are read by _id alone, the one filter every store answers
-// from its primary key (FerretDB's SQLite storage scans the whole collection
-// for any other), so a busy relay costs each write one indexed read rather
-// than a collection scan.
+// A named record is read through the _id index, where a sweep's filter on
+// the outbox has no index to use and reads the whole collection, so a busy
+// relay costs each write one indexed read rather than a collection scan.
 func (r *Relay) Notify(ids ...string) {
 	r.mu.Lock()
 	if len(ids) == 0 {
@@ -282,7 +281,7 @@ func (r *Relay) sendRecord(ctx context.Context, d pending) (published int) {
 			return published
 		}
 		published++
-		removed, err := r.removeEvent(ctx, d.ID, ev)
+		removed, err := r.removeHead(ctx, d.ID, ev.ID)
 		if err != nil {
 			r.logger.Warn("outbox relay: event published but not removed, it will be sent again",
 				"id", d.ID, "event", ev.ID, "subject", ev.Subject, "err", err)
@@ -308,33 +307,19 @@ func (r *Relay) publish(ctx context.Context, ev OutboxEvent) error {
 	return nil
 }
 
-// removeEvent removes exactly the event just published, wherever it now is
-// in the outbox, so an event appended meanwhile is never dropped, and it
-// reports false when the event was gone already (another relay removed it).
-// $pull with a condition on the element's id would be the obvious form, but
-// FerretDB silently ignores it; $pull of the whole stored element works on
-// both. The filter is _id alone so that the update is an indexed one on
-// FerretDB's SQLite storage too, which scans the collection for any other.
-func (r *Relay) removeEvent(ctx context.Context, id any, ev OutboxEvent) (bool, error) {
+// removeHead pops the first outbox event only if it is still the event just
+// published, so an event appended meanwhile, or one another relay already
+// removed, is never dropped. $pull with a condition on the element's id would
+// be the obvious form, but FerretDB silently ignores it; $pop with this
+// filter behaves the same on both.
+func (r *Relay) removeHead(ctx context.Context, id any, eventID string) (bool, error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), removeTimeout)
 	defer cancel()
 	res, err := r.coll.UpdateOne(ctx,
-		bson.M{fieldID: id},
-		bson.M{"$pull": bson.M{fieldOutbox: ev}})
-	if err != nil {
-		return false, fmt.Errorf("remove event %s: %w", ev.ID, err)
-	}
-	if res.ModifiedCount == 1 {
-		return true, nil
-	}
-	// An element stored with fields OutboxEvent does not know (written by
-	// something else) does not equal what was read back; pop the head if it
-	// is still this event, so such a record is never sent in a loop.
-	res, err = r.coll.UpdateOne(ctx,
-		bson.M{fieldID: id, fieldOutbox + ".0.id": ev.ID},
+		bson.M{fieldID: id, fieldOutbox + ".0.id": eventID},
 		bson.M{"$pop": bson.M{fieldOutbox: -1}})
 	if err != nil {
-		return false, fmt.Errorf("remove event %s: %w", ev.ID, err)
+		return false, fmt.Errorf("remove event %s: %w", eventID, err)
 	}
-	return res.ModifiedCount == 1, nil
+	return res.MatchedCount == 1, nil
 }

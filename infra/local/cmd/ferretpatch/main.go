@@ -97,20 +97,13 @@ func run(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	src := filepath.Join(outDir, "FerretDB@"+mod.Version)
-	changed := map[string]bool{}
-	for _, e := range edits {
-		changed[filepath.FromSlash(e.file)] = true
-	}
-	if err := copyTree(mod.Dir, src, changed); err != nil {
-		return fmt.Errorf("copy FerretDB: %w", err)
-	}
 	// Edits of one file apply in turn to what the previous ones left.
-	patched := map[string]string{}
+	patched := map[string]string{} // by path relative to the module
 	for _, e := range edits {
-		text, ok := patched[e.file]
+		rel := filepath.FromSlash(e.file)
+		text, ok := patched[rel]
 		if !ok {
-			orig, err := os.ReadFile(filepath.Join(mod.Dir, filepath.FromSlash(e.file)))
+			orig, err := os.ReadFile(filepath.Join(mod.Dir, rel))
 			if err != nil {
 				return fmt.Errorf("read FerretDB's %s: %w", e.file, err)
 			}
@@ -120,12 +113,11 @@ func run(args []string, stdout io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("FerretDB %s %s: %w", mod.Version, e.file, err)
 		}
-		patched[e.file] = text
+		patched[rel] = text
 	}
-	for f, text := range patched {
-		if err := writeIfChanged(filepath.Join(src, filepath.FromSlash(f)), []byte(text)); err != nil {
-			return err
-		}
+	src := filepath.Join(outDir, "FerretDB@"+mod.Version)
+	if err := copyTree(mod.Dir, src, patched); err != nil {
+		return fmt.Errorf("copy FerretDB: %w", err)
 	}
 	workFile := filepath.Join(outDir, "go.work")
 	if err := writeIfChanged(workFile, []byte(ws.withReplace(mod.Version, src))); err != nil {
@@ -256,9 +248,9 @@ func findModule(dir string) (moduleInfo, error) {
 }
 
 // copyTree copies the regular files under from into to, writable, leaving
-// files that are already the same alone, and skipping the files in except
-// (paths relative to from), which the caller writes.
-func copyTree(from, to string, except map[string]bool) error {
+// files that are already the same alone; a file named in replaced (by its
+// path relative to from) gets that text instead of its own.
+func copyTree(from, to string, replaced map[string]string) error {
 	return filepath.WalkDir(from, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -271,8 +263,11 @@ func copyTree(from, to string, except map[string]bool) error {
 		if d.IsDir() {
 			return os.MkdirAll(dst, 0o755)
 		}
-		if !d.Type().IsRegular() || except[rel] {
+		if !d.Type().IsRegular() {
 			return nil
+		}
+		if text, ok := replaced[rel]; ok {
+			return writeIfChanged(dst, []byte(text))
 		}
 		data, err := os.ReadFile(path)
 		if err != nil {
