@@ -95,6 +95,8 @@ type Conn struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
+	metrics *metrics
+
 	mu     sync.RWMutex
 	sc     stan.Conn // nil while disconnected
 	subs   map[*subscription]struct{}
@@ -124,6 +126,7 @@ func Connect(ctx context.Context, cfg Config) (*Conn, error) {
 		log:  cfg.Logger.With("component", "nats", "clientId", cfg.ClientID),
 		subs: make(map[*subscription]struct{}),
 	}
+	c.metrics = newMetrics(c)
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	if err := c.dialLoop(ctx); err != nil {
 		c.cancel()

@@ -113,7 +113,10 @@ func Listen[T Payload](conn *Conn, group string, handler Handler[T], opts ...Lis
 		quit:    make(chan struct{}),
 	}
 	log := o.logger.With("component", "listener", "subject", string(subject), "group", group)
-	process := func(m *stan.Msg) { processMessage(m, handler, o.ackWait, log) }
+	process := func(m *stan.Msg) {
+		outcome := processMessage(m, handler, o.ackWait, log)
+		conn.metrics.recordHandled(subject, group, outcome, time.Unix(0, m.Timestamp))
+	}
 	for range o.workers {
 		l.workers.Add(1)
 		go l.work(process)
@@ -187,7 +190,9 @@ func (l *Listener) stop() {
 // maxLoggedBody bounds how much of a poison message goes into the log.
 const maxLoggedBody = 512
 
-func processMessage[T Payload](m *stan.Msg, handler Handler[T], ackWait time.Duration, log *slog.Logger) {
+// processMessage handles one delivery and says how it ended (outcomeDone,
+// outcomeRetry or outcomePoison).
+func processMessage[T Payload](m *stan.Msg, handler Handler[T], ackWait time.Duration, log *slog.Logger) string {
 	meta := Meta{
 		Subject:         Subject(m.Subject),
 		Sequence:        m.Sequence,
@@ -206,7 +211,7 @@ func processMessage[T Payload](m *stan.Msg, handler Handler[T], ackWait time.Dur
 		log.Error("poison message: undecodable or invalid payload, acking so it does not block the queue",
 			"err", err, "body", string(body))
 		ack(m, log)
-		return
+		return outcomePoison
 	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), ackWait)
@@ -215,13 +220,17 @@ func processMessage[T Payload](m *stan.Msg, handler Handler[T], ackWait time.Dur
 	switch {
 	case panicked:
 		log.Error("handler panicked; leaving the message unacked for redelivery", "err", err)
+		return outcomeRetry
 	case errors.Is(err, ErrPoison):
 		log.Error("poison message: handler says it can never be processed, acking so it does not block the queue", "err", err)
 		ack(m, log)
+		return outcomePoison
 	case err != nil:
 		log.Warn("handler failed; leaving the message unacked for redelivery", "err", err)
+		return outcomeRetry
 	default:
 		ack(m, log)
+		return outcomeDone
 	}
 }
 

@@ -26,6 +26,12 @@ func NewPublisher(conn *Conn) *Publisher {
 // PubAckWait passes. While disconnected it fails at once with an error
 // wrapping ErrNotConnected rather than queueing: the caller keeps the event.
 func (p *Publisher) Publish(ctx context.Context, subject string, data []byte) error {
+	err := p.publish(ctx, subject, data)
+	p.conn.metrics.recordPublish(subject, err)
+	return err
+}
+
+func (p *Publisher) publish(ctx context.Context, subject string, data []byte) error {
 	sc := p.conn.current()
 	if sc == nil {
 		return fmt.Errorf("events: publish %s: %w", subject, ErrNotConnected)

@@ -90,6 +90,7 @@ func manifestProblems(t *testing.T, root string, names ...string) []error {
 		problems = append(problems, secretObjectProblems(r)...)
 		if strings.HasPrefix(r.Target.Name, "overlays/prod") {
 			problems = append(problems, prodImageProblems(root, r)...)
+			problems = append(problems, prodDeployProblems(root, r)...)
 		}
 	}
 	return problems
@@ -148,7 +149,7 @@ func TestChecksCatchBreakage(t *testing.T) {
 			edit("    pod-security.kubernetes.io/warn: restricted\n", "    pod-security.kubernetes.io/warn: restricted\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: jwt-secret\ndata:\n  JWT_KEY: c3VwZXItc2VjcmV0LWtleS0xMjM0NQ==\n"),
 			manifests("base"), "Secret/jwt-secret: Secrets are created with kubectl"},
 		{"manifest: image without a version", k8s("base", "redis.yaml"),
-			edit("image: redis:7.4.2", "image: redis:latest"), manifests("base"), `a third-party image must name its version`},
+			edit("image: redis:7.4.9", "image: redis:latest"), manifests("base"), `a third-party image must name its version`},
 		{"manifest: ingress to a missing service", k8s("base", "ingress.yaml"),
 			edit("name: payments", "name: payment"), manifests("base"), "Service payment is not rendered"},
 		{"manifest: network policy lets the wrong service in", k8s("components", "network-policies", "data.yaml"),
@@ -157,6 +158,32 @@ func TestChecksCatchBreakage(t *testing.T) {
 			manifests("base+network-policies"), "network policies refuse expiration -> redis:6379/TCP"},
 		{"manifest: prod image from elsewhere", k8s("overlays", "prod", "kustomization.yaml"),
 			edit("newName: registry.digitalocean.com/ticketing/auth", "newName: docker.io/someone/auth"), manifests("overlays/prod"), "registry.digitalocean.com"},
+		{"deploy: pages ask the API through the ingress", k8s("base", "kustomization.yaml"),
+			edit("      - NEXT_TELEMETRY_DISABLED=1\n", "      - NEXT_TELEMETRY_DISABLED=1\n      - API_INTERNAL_URL=http://ingress-nginx-controller.ingress-nginx.svc.cluster.local\n"),
+			manifests("overlays/prod"), "sends server-side requests through the ingress controller"},
+		{"deploy: the client cannot reach a service", k8s("components", "network-policies", "services.yaml"),
+			edit("              app.kubernetes.io/name: payments\n      ports:\n        - protocol: TCP\n          port: 3000\n",
+				"              app.kubernetes.io/name: payments\n      ports:\n        - protocol: TCP\n          port: 3001\n"),
+			manifests("overlays/prod"), "client API: /api/payments -> payments:3000: the network policies refuse client -> payments:3000"},
+		{"deploy: the ACME solver is fenced off", k8s("components", "network-policies", "services.yaml"),
+			edit("port: 8089", "port: 8090"), manifests("overlays/prod"), "refuse ingress-nginx -> cert-manager's HTTP-01 solver"},
+		{"deploy: no ClusterIssuer", k8s("cluster", "cluster-issuer.yaml"),
+			edit("name: letsencrypt-prod", "name: letsencrypt-staging"), manifests("overlays/prod"), "want the ClusterIssuer letsencrypt-prod the Ingress names"},
+		{"deploy: no pull secret", k8s("overlays", "prod", "kustomization.yaml"),
+			edit("- name: registry-ticketing", "- name: registry-elsewhere"), manifests("overlays/prod"), "has the pull secret registry-ticketing"},
+		{"deploy: NATS store outgrows its volume", k8s("base", "nats.yaml"),
+			edit("- 48MB", "- 480MB"), manifests("overlays/prod"), "over 75% of the 1073741824-byte volume"},
+		{"deploy: NATS keeps messages forever", k8s("base", "nats.yaml"),
+			edit("            - --max_age\n            - 168h\n", ""), manifests("overlays/prod"), "max_age is not set"},
+		{"deploy: image off its pin", k8s("base", "redis.yaml"),
+			edit("image: redis:7.4.9", "image: redis:7.4.2"), manifests("overlays/prod"), "pinned to redis:7.4.9"},
+		{"deploy: Dockerfile image off its pin", filepath.Join("client", "Dockerfile"),
+			edit("FROM node:26.13.0-slim AS run", "FROM node:20-slim AS run"), manifests("overlays/prod"), "client/Dockerfile: image node:20-slim: pinned to node:26.13.0-slim"},
+		{"deploy: mongod without access control", k8s("base", "mongo", "mongo.yaml"),
+			edit("            - --auth\n", ""), manifests("overlays/prod"), "runs mongod without --auth"},
+		{"deploy: a service connects with another database's credentials", k8s("base", "orders.yaml"),
+			edit("name: orders-mongo-credentials\n                  key: password", "name: tickets-mongo-credentials\n                  key: password"),
+			manifests("overlays/prod"), "MONGO_USERNAME and MONGO_PASSWORD must be the keys username and password of one Secret"},
 		{"workflow: undefined expression", filepath.Join(".github", "workflows", "ci.yml"),
 			edit("${{ matrix.module }}", "${{ matrix.modul }}"), workflows, `property "modul" is not defined`},
 		{"workflow: unpinned action", filepath.Join(".github", "workflows", "deploy.yml"),

@@ -111,8 +111,7 @@ func ingressFileProblems(root string) []error {
 }
 
 // ingressProblems: exactly one Ingress with the public routes; in prod on
-// the host from public-host.env with TLS, elsewhere on ticketing.dev; the
-// client sends that host to the API.
+// the host from public-host.env with TLS, elsewhere on ticketing.dev.
 func ingressProblems(r *rendering, prodHost string) []error {
 	ings := r.byKind("Ingress")
 	if len(ings) != 1 {
@@ -123,11 +122,7 @@ func ingressProblems(r *rendering, prodHost string) []error {
 	if strings.HasPrefix(r.Target.Name, "overlays/prod") {
 		host = prodHost
 	}
-	problems := ingressShapeProblems(r, ing, host)
-	if data, ok := r.configMapData("client-config"); !ok || data["API_HOST"] != host {
-		problems = append(problems, problemf("%s: client-config API_HOST is %q, want the Ingress host %q", r.Target.Name, data["API_HOST"], host))
-	}
-	return problems
+	return ingressShapeProblems(r, ing, host)
 }
 
 func ingressShapeProblems(r *rendering, ing *networkingv1.Ingress, host string) []error {

@@ -49,10 +49,15 @@ func expectedTraffic(workloads []workload) map[connection]bool {
 	}
 	want[connection{"expiration", "redis", 6379, tcp}] = true
 	want[connection{"payments", "internet", 443, tcp}] = true
-	want[connection{"client", "ingress-nginx", 80, tcp}] = true
-	for _, w := range workloads {
-		want[connection{w.Name, "dns", 53, corev1.ProtocolUDP}] = true
-		want[connection{w.Name, "dns", 53, tcp}] = true
+	// Server-side rendering asks the API services directly (API_ROUTES).
+	for _, svc := range []string{"auth", "tickets", "orders", "payments"} {
+		want[connection{"client", svc, 3000, tcp}] = true
+	}
+	want[connection{"ingress-nginx", acmeSolver, acmeSolverPort, tcp}] = true
+	// Every pod may look names up, cert-manager's solver included.
+	for _, name := range append(workloadNames(workloads), acmeSolver) {
+		want[connection{name, "dns", 53, corev1.ProtocolUDP}] = true
+		want[connection{name, "dns", 53, tcp}] = true
 	}
 	return want
 }
@@ -70,11 +75,12 @@ func networkPolicyProblems(r *rendering) []error {
 	}
 	var problems []error
 	workloads := r.workloads()
+	ends := endpoints(workloads)
 
 	// Every policy's pod selectors must select something: a typo in a label
 	// would otherwise silently allow or refuse nothing.
 	for _, p := range policies {
-		if len(p.Spec.PodSelector.MatchLabels)+len(p.Spec.PodSelector.MatchExpressions) > 0 && !selectsAny(&p.Spec.PodSelector, workloads) {
+		if len(p.Spec.PodSelector.MatchLabels)+len(p.Spec.PodSelector.MatchExpressions) > 0 && !selectsAnyPod(&p.Spec.PodSelector, ends) {
 			problems = append(problems, problemf("%s: NetworkPolicy/%s: podSelector selects no pods", r.Target.Name, p.Name))
 		}
 		var peers []networkingv1.NetworkPolicyPeer
@@ -85,33 +91,11 @@ func networkPolicyProblems(r *rendering) []error {
 			peers = append(peers, rule.To...)
 		}
 		for _, peer := range peers {
-			if peer.PodSelector != nil && peer.NamespaceSelector == nil && !selectsAny(peer.PodSelector, workloads) {
+			if peer.PodSelector != nil && peer.NamespaceSelector == nil && !selectsAnyPod(peer.PodSelector, ends) {
 				problems = append(problems, problemf("%s: NetworkPolicy/%s: peer podSelector %v selects no pods", r.Target.Name, p.Name, peer.PodSelector.MatchLabels))
 			}
 		}
 	}
-
-	var ends []endpoint
-	for i, w := range workloads {
-		var ports []corev1.ContainerPort
-		for _, c := range w.Template.Spec.Containers {
-			ports = append(ports, c.Ports...)
-		}
-		ends = append(ends, endpoint{name: w.Name, namespace: namespace, labels: w.Template.Labels,
-			ip: fmt.Sprintf("10.244.1.%d", i+10), ports: ports, ours: true})
-	}
-	ends = append(ends,
-		endpoint{name: "ingress-nginx", namespace: "ingress-nginx", ip: "10.244.2.10",
-			labels: map[string]string{"app.kubernetes.io/name": "ingress-nginx", "app.kubernetes.io/component": "controller"},
-			ports:  []corev1.ContainerPort{{ContainerPort: 80, Protocol: corev1.ProtocolTCP}, {ContainerPort: 443, Protocol: corev1.ProtocolTCP}}},
-		endpoint{name: "dns", namespace: "kube-system", ip: "10.244.3.10", labels: map[string]string{"k8s-app": "kube-dns"},
-			ports: []corev1.ContainerPort{{ContainerPort: 53, Protocol: corev1.ProtocolUDP}, {ContainerPort: 53, Protocol: corev1.ProtocolTCP}}},
-		// A documentation address stands for the public internet (Stripe).
-		endpoint{name: "internet", ip: "203.0.113.10",
-			ports: []corev1.ContainerPort{{ContainerPort: 443, Protocol: corev1.ProtocolTCP}, {ContainerPort: 80, Protocol: corev1.ProtocolTCP}}},
-		endpoint{name: "private-network", ip: "10.20.30.40",
-			ports: []corev1.ContainerPort{{ContainerPort: 443, Protocol: corev1.ProtocolTCP}}},
-	)
 
 	want := expectedTraffic(workloads)
 	for _, from := range ends {
@@ -138,9 +122,65 @@ func networkPolicyProblems(r *rendering) []error {
 	return problems
 }
 
-func selectsAny(sel *metav1.LabelSelector, workloads []workload) bool {
+// acmeSolver is the pod cert-manager starts in our namespace while it proves
+// the public host for a certificate (HTTP-01): no workload of ours, but our
+// policies apply to it.
+const (
+	acmeSolver     = "acme-http01-solver"
+	acmeSolverPort = 8089
+)
+
+// endpoints are every pod the policies are evaluated for: our workloads,
+// cert-manager's solver, and the parties outside our namespace.
+func endpoints(workloads []workload) []endpoint {
+	var ends []endpoint
+	for i, w := range workloads {
+		var ports []corev1.ContainerPort
+		for _, c := range w.Template.Spec.Containers {
+			ports = append(ports, c.Ports...)
+		}
+		ends = append(ends, endpoint{name: w.Name, namespace: namespace, labels: w.Template.Labels,
+			ip: fmt.Sprintf("10.244.1.%d", i+10), ports: ports, ours: true})
+	}
+	ends = append(ends,
+		endpoint{name: "ingress-nginx", namespace: "ingress-nginx", ip: "10.244.2.10",
+			labels: map[string]string{"app.kubernetes.io/name": "ingress-nginx", "app.kubernetes.io/component": "controller"},
+			ports:  []corev1.ContainerPort{{ContainerPort: 80, Protocol: corev1.ProtocolTCP}, {ContainerPort: 443, Protocol: corev1.ProtocolTCP}}},
+		endpoint{name: "dns", namespace: "kube-system", ip: "10.244.3.10", labels: map[string]string{"k8s-app": "kube-dns"},
+			ports: []corev1.ContainerPort{{ContainerPort: 53, Protocol: corev1.ProtocolUDP}, {ContainerPort: 53, Protocol: corev1.ProtocolTCP}}},
+		// A documentation address stands for the public internet (Stripe).
+		endpoint{name: "internet", ip: "203.0.113.10",
+			ports: []corev1.ContainerPort{{ContainerPort: 443, Protocol: corev1.ProtocolTCP}, {ContainerPort: 80, Protocol: corev1.ProtocolTCP}}},
+		endpoint{name: "private-network", ip: "10.20.30.40",
+			ports: []corev1.ContainerPort{{ContainerPort: 443, Protocol: corev1.ProtocolTCP}}},
+		endpoint{name: acmeSolver, namespace: namespace, ip: "10.244.1.250", ours: true,
+			labels: map[string]string{"acme.cert-manager.io/http01-solver": "true"},
+			ports:  []corev1.ContainerPort{{ContainerPort: acmeSolverPort, Protocol: corev1.ProtocolTCP}}},
+	)
+	return ends
+}
+
+func workloadNames(workloads []workload) []string {
+	var names []string
 	for _, w := range workloads {
-		if npSelects(sel, w.Template.Labels) {
+		names = append(names, w.Name)
+	}
+	return names
+}
+
+// endpointNamed is the endpoint called name.
+func endpointNamed(ends []endpoint, name string) (endpoint, bool) {
+	for _, e := range ends {
+		if e.name == name {
+			return e, true
+		}
+	}
+	return endpoint{}, false
+}
+
+func selectsAnyPod(sel *metav1.LabelSelector, ends []endpoint) bool {
+	for _, e := range ends {
+		if e.ours && npSelects(sel, e.labels) {
 			return true
 		}
 	}

@@ -17,8 +17,12 @@ const namespace = "ticketing"
 // with kubectl (infra/k8s/README.md) or by the deploy workflow, with these keys.
 func externalSecrets() map[string][]string {
 	return map[string][]string{
-		"jwt-secret":    {"JWT_KEY"},
-		"stripe-secret": {"STRIPE_KEY"},
+		"jwt-secret":                 {"JWT_KEY"},
+		"stripe-secret":              {"STRIPE_KEY"},
+		"auth-mongo-credentials":     {"username", "password"},
+		"tickets-mongo-credentials":  {"username", "password"},
+		"orders-mongo-credentials":   {"username", "password"},
+		"payments-mongo-credentials": {"username", "password"},
 	}
 }
 
@@ -146,16 +150,23 @@ func podsHavePort(pods []corev1.PodTemplateSpec, target intstr.IntOrString, port
 	for _, p := range pods {
 		for _, c := range p.Spec.Containers {
 			for _, cp := range c.Ports {
-				switch {
-				case target.Type == intstr.String && target.StrVal != "" && cp.Name == target.StrVal:
-					return true
-				case target.Type == intstr.Int && target.IntVal != 0 && cp.ContainerPort == target.IntVal:
-					return true
-				case target.Type == intstr.Int && target.IntVal == 0 && cp.ContainerPort == port:
+				if targetPortIs(cp, target, port) {
 					return true
 				}
 			}
 		}
 	}
 	return false
+}
+
+// targetPortIs: a Service port (port, targetPort target) sends to container port cp.
+func targetPortIs(cp corev1.ContainerPort, target intstr.IntOrString, port int32) bool {
+	switch {
+	case target.Type == intstr.String && target.StrVal != "":
+		return cp.Name == target.StrVal
+	case target.Type == intstr.Int && target.IntVal != 0:
+		return cp.ContainerPort == target.IntVal
+	default:
+		return cp.ContainerPort == port
+	}
 }

@@ -208,6 +208,8 @@ func newTyped(apiVersion, kind string) any {
 		return &rbacv1.Role{}
 	case "rbac.authorization.k8s.io/v1 RoleBinding":
 		return &rbacv1.RoleBinding{}
+	case "monitoring.coreos.com/v1 ServiceMonitor":
+		return &serviceMonitor{} // metrics_test.go: a CRD, no k8s.io/api type
 	}
 	return nil
 }

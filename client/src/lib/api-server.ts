@@ -3,6 +3,7 @@ import https from "node:https";
 import { cache } from "react";
 import { headers } from "next/headers";
 import { redirect, unstable_rethrow } from "next/navigation";
+import { parseApiRoutes, routeFor } from "./api-routes";
 import { signinPath } from "./paths";
 import type { CurrentUser, Order, Ticket } from "./types";
 
@@ -18,32 +19,44 @@ type RawResponse = { status: number; body: unknown };
 export class ApiUnavailable extends Error {}
 
 /**
- * apiBase is where the server reaches the API: in a cluster the ingress
- * controller's service, on one machine the local nginx. It comes only from
- * the environment, so the same build runs anywhere.
+ * apiURL is where the server asks for path: the service the Ingress would
+ * route it to when API_ROUTES is set (a cluster), else the local nginx at
+ * API_INTERNAL_URL (one machine). Both come only from the environment, so
+ * the same build runs anywhere.
  */
-function apiBase(): URL {
+function apiURL(path: string): URL {
+  const routes = process.env.API_ROUTES;
+  if (routes) {
+    let route;
+    try {
+      route = routeFor(parseApiRoutes(routes), path);
+    } catch (err) {
+      throw new ApiUnavailable(err instanceof Error ? err.message : String(err));
+    }
+    if (!route) throw new ApiUnavailable(`API_ROUTES has no route for ${path}`);
+    return new URL(path, route.base);
+  }
   const raw = process.env.API_INTERNAL_URL;
-  if (!raw) throw new ApiUnavailable("API_INTERNAL_URL is not set: the server cannot reach the API");
-  return new URL(raw);
+  if (!raw) throw new ApiUnavailable("neither API_ROUTES nor API_INTERNAL_URL is set: the server cannot reach the API");
+  const base = new URL(raw);
+  return new URL(base.pathname.replace(/\/$/, "") + path, base);
 }
 
 /**
  * serverGet asks the API for path as the visitor: their Cookie header goes
  * along. It uses node:http rather than fetch because fetch will not send a
- * Host header of our choosing, and an ingress that routes by host
- * (ticketing.dev) needs one when reached by its in-cluster name (API_HOST).
+ * Host header of our choosing, and a local nginx that routes by host needs
+ * one when reached by its address (API_HOST).
  */
 async function serverGet(path: string): Promise<RawResponse> {
   // Asked first: reading the request makes Next render every page per
   // request, never once at build time for everyone.
   const cookie = (await headers()).get("cookie");
-  const base = apiBase();
+  const url = apiURL(path);
   const reqHeaders: Record<string, string> = { accept: "application/json" };
   if (cookie) reqHeaders.cookie = cookie;
   const host = process.env.API_HOST;
   if (host) reqHeaders.host = host;
-  const url = new URL(base.pathname.replace(/\/$/, "") + path, base);
   const lib = url.protocol === "https:" ? https : http;
 
   return new Promise<RawResponse>((resolve, reject) => {

@@ -1,0 +1,138 @@
+package infracheck
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// mongoInstance is one MongoDB workload: the database its user is made for
+// and the Secret that user's credentials come from.
+type mongoInstance struct {
+	Workload workload
+	Database string
+	Secret   string
+}
+
+// mongoAuthProblems: mongod runs with access control, an init container
+// makes the one user of its database from a Secret, and each service
+// connects as that user with the credentials from the same Secret.
+func mongoAuthProblems(r *rendering) []error {
+	var problems []error
+	add := func(w fmt.Stringer, format string, args ...any) {
+		problems = append(problems, problemf("%s: %s: mongod auth: %s", r.Target.Name, w, fmt.Sprintf(format, args...)))
+	}
+	instances := map[string]mongoInstance{} // by Service name
+	for _, w := range r.workloads() {
+		spec := w.Template.Spec
+		i := slices.IndexFunc(spec.Containers, func(c corev1.Container) bool { name, _, _ := splitImage(c.Image); return name == "mongo" })
+		if i < 0 {
+			continue
+		}
+		if !slices.Contains(append(slices.Clone(spec.Containers[i].Command), spec.Containers[i].Args...), "--auth") {
+			add(w, "container %s runs mongod without --auth: anyone who reaches the port reads every database", spec.Containers[i].Name)
+		}
+		inst, err := mongoUserInit(r, spec)
+		if err != nil {
+			add(w, "%v", err)
+			continue
+		}
+		inst.Workload = w
+		for _, o := range r.byKind("Service") {
+			if svc := o.Typed.(*corev1.Service); len(svc.Spec.Selector) > 0 && selectsMap(svc.Spec.Selector, w.Template.Labels) {
+				instances[o.Name] = inst
+			}
+		}
+	}
+	if len(instances) == 0 {
+		return problems
+	}
+	for _, w := range r.workloads() {
+		for _, c := range w.Template.Spec.Containers {
+			env := containerEnv(r, c)
+			uri, ok := env["MONGO_URI"]
+			if !ok {
+				continue
+			}
+			if uri == nil {
+				add(w, "container %s: MONGO_URI comes from a ConfigMap, where no credentials belong", c.Name)
+				continue
+			}
+			if err := mongoURIProblem(uri.Value, env, instances); err != nil {
+				add(w, "container %s: MONGO_URI: %v", c.Name, err)
+			}
+		}
+	}
+	return problems
+}
+
+// mongoUserInit finds the init container that makes the database's user and
+// where its database name and credentials come from.
+func mongoUserInit(r *rendering, spec corev1.PodSpec) (mongoInstance, error) {
+	for _, c := range spec.InitContainers {
+		env := containerEnv(r, c)
+		user, pwd, db := env["MONGO_USERNAME"], env["MONGO_PASSWORD"], env["MONGO_DATABASE"]
+		if user == nil || pwd == nil || db == nil {
+			continue
+		}
+		secret, err := sameSecret(user, pwd)
+		if err != nil {
+			return mongoInstance{}, fmt.Errorf("init container %s: %w", c.Name, err)
+		}
+		if db.Value == "" {
+			return mongoInstance{}, fmt.Errorf("init container %s: MONGO_DATABASE has no value", c.Name)
+		}
+		return mongoInstance{Database: db.Value, Secret: secret}, nil
+	}
+	return mongoInstance{}, fmt.Errorf("no init container makes the database user (env MONGO_DATABASE, MONGO_USERNAME, MONGO_PASSWORD)")
+}
+
+// sameSecret: user and password are the keys username and password of one Secret.
+func sameSecret(user, pwd *corev1.EnvVar) (string, error) {
+	ref := func(v *corev1.EnvVar) *corev1.SecretKeySelector {
+		if v.ValueFrom == nil {
+			return nil
+		}
+		return v.ValueFrom.SecretKeyRef
+	}
+	u, p := ref(user), ref(pwd)
+	if u == nil || p == nil || u.Name != p.Name || u.Key != "username" || p.Key != "password" {
+		return "", fmt.Errorf("%s and %s must be the keys username and password of one Secret", user.Name, pwd.Name)
+	}
+	return u.Name, nil
+}
+
+var envRef = regexp.MustCompile(`^\$\(([A-Za-z_][A-Za-z0-9_]*)\)$`)
+
+// mongoURIProblem: the URI names a MongoDB Service of ours, its database,
+// and credentials that Kubernetes fills in from that database's Secret.
+func mongoURIProblem(raw string, env map[string]*corev1.EnvVar, instances map[string]mongoInstance) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("%q does not parse: %w", raw, err)
+	}
+	inst, ok := instances[u.Hostname()]
+	if !ok {
+		return fmt.Errorf("%q names no MongoDB Service of ours", raw)
+	}
+	if db := strings.TrimPrefix(u.Path, "/"); db != inst.Database {
+		return fmt.Errorf("%q names database %q, but %s makes its user for %q", raw, db, inst.Workload, inst.Database)
+	}
+	pwd, _ := u.User.Password()
+	um, pm := envRef.FindStringSubmatch(u.User.Username()), envRef.FindStringSubmatch(pwd)
+	if um == nil || pm == nil || env[um[1]] == nil || env[pm[1]] == nil {
+		return fmt.Errorf("%q carries no credentials from the environment ($(USER):$(PASSWORD)@...)", raw)
+	}
+	secret, err := sameSecret(env[um[1]], env[pm[1]])
+	if err != nil {
+		return err
+	}
+	if secret != inst.Secret {
+		return fmt.Errorf("credentials from Secret %s, but %s makes its user from %s", secret, inst.Workload, inst.Secret)
+	}
+	return nil
+}
