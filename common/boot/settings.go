@@ -10,6 +10,8 @@ import (
 
 	"github.com/ticketing/common/config"
 	"github.com/ticketing/common/events"
+	"github.com/ticketing/common/httpx"
+	"github.com/ticketing/common/mongox"
 	"github.com/ticketing/common/session"
 )
 
@@ -34,10 +36,18 @@ type Settings struct {
 	Session        session.Config // JWT_KEY, SESSION_TTL, SESSION_COOKIE_NAME, COOKIE_SECURE
 	LogLevel       string         // LOG_LEVEL, default info
 	TrustedProxies []string       // TRUSTED_PROXIES, comma-separated; nil = httpx's default
+	// MaxInFlight is HTTP_MAX_IN_FLIGHT, the requests handled at once
+	// (httpx.Config.MaxInFlight); default httpx.DefaultMaxInFlight.
+	MaxInFlight int
+	// RelayWorkers is OUTBOX_RELAY_WORKERS, the records the outbox relay
+	// sends at once (mongox.RelayOptions.Workers); default
+	// mongox.DefaultRelayWorkers. Read with Mongo and NATS, the parts an
+	// outbox needs; zero otherwise.
+	RelayWorkers int
 }
 
-// ReadSettings reads PORT, LOG_LEVEL, TRUSTED_PROXIES and the parts asked
-// for. Problems stay in env, so that a service reads its own variables from
+// ReadSettings reads PORT, LOG_LEVEL, TRUSTED_PROXIES, HTTP_MAX_IN_FLIGHT
+// and the parts asked for. Problems stay in env, so that a service reads its own variables from
 // the same env and env.Err() names every missing or malformed one at once.
 func ReadSettings(env *config.Env, parts Part) Settings {
 	s := Settings{Port: env.Int("PORT", 3000, 0, 65535)}
@@ -59,6 +69,12 @@ func ReadSettings(env *config.Env, parts Part) Settings {
 			CookieSecure: env.Bool("COOKIE_SECURE", false),
 		}
 	}
+	if parts&(Mongo|NATS) == Mongo|NATS {
+		s.RelayWorkers = env.Int("OUTBOX_RELAY_WORKERS", mongox.DefaultRelayWorkers, 1, 1024)
+	}
+	// Both exist for the database pool's sake: defaults fit MongoDB's, and a
+	// smaller store (FerretDB on one connection, bin/local) sets smaller ones.
+	s.MaxInFlight = env.Int("HTTP_MAX_IN_FLIGHT", httpx.DefaultMaxInFlight, 1, 1_000_000)
 	s.LogLevel = env.String("LOG_LEVEL", "info")
 	if p := env.String("TRUSTED_PROXIES", ""); p != "" {
 		s.TrustedProxies = strings.Split(p, ",")

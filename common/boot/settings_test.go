@@ -10,6 +10,7 @@ import (
 	"github.com/ticketing/common/boot"
 	"github.com/ticketing/common/config"
 	"github.com/ticketing/common/events"
+	"github.com/ticketing/common/httpx"
 	"github.com/ticketing/common/session"
 )
 
@@ -22,7 +23,7 @@ func TestReadSettingsValues(t *testing.T) {
 		"PORT": "3002", "MONGO_URI": "mongodb://m:27017/tickets", "LOG_LEVEL": "debug",
 		"NATS_URL": "nats://n:4222", "NATS_CLUSTER_ID": "ticketing", "NATS_CLIENT_ID": "tickets-1",
 		"JWT_KEY": "k", "SESSION_TTL": "2h", "SESSION_COOKIE_NAME": "sid", "COOKIE_SECURE": "true",
-		"TRUSTED_PROXIES": "10.0.0.0/8,127.0.0.1",
+		"TRUSTED_PROXIES": "10.0.0.0/8,127.0.0.1", "HTTP_MAX_IN_FLIGHT": "16", "OUTBOX_RELAY_WORKERS": "4",
 	}
 	natsCfg := events.Config{URL: "nats://n:4222", ClusterID: "ticketing", ClientID: "tickets-1"}
 	sessCfg := session.Config{Key: []byte("k"), TTL: 2 * time.Hour, CookieName: "sid", CookieSecure: true}
@@ -35,19 +36,26 @@ func TestReadSettingsValues(t *testing.T) {
 	}{
 		{"every part", full, boot.Mongo | boot.NATS | boot.Sessions, boot.Settings{
 			Port: 3002, MongoURI: "mongodb://m:27017/tickets", NATS: natsCfg, Session: sessCfg,
-			LogLevel: "debug", TrustedProxies: proxies,
+			LogLevel: "debug", TrustedProxies: proxies, MaxInFlight: 16, RelayWorkers: 4,
 		}},
-		{"auth's parts leave NATS out", full, boot.Mongo | boot.Sessions, boot.Settings{
+		{"auth's parts leave NATS and the outbox out", full, boot.Mongo | boot.Sessions, boot.Settings{
 			Port: 3002, MongoURI: "mongodb://m:27017/tickets", Session: sessCfg, LogLevel: "debug", TrustedProxies: proxies,
+			MaxInFlight: 16,
 		}},
-		{"expiration's part leaves Mongo and sessions out", full, boot.NATS, boot.Settings{
-			Port: 3002, NATS: natsCfg, LogLevel: "debug", TrustedProxies: proxies,
+		{"expiration's part leaves Mongo, sessions and the outbox out", full, boot.NATS, boot.Settings{
+			Port: 3002, NATS: natsCfg, LogLevel: "debug", TrustedProxies: proxies, MaxInFlight: 16,
 		}},
 		{"defaults", map[string]string{"MONGO_URI": "mongodb://m", "JWT_KEY": "k"}, boot.Mongo | boot.Sessions, boot.Settings{
-			Port: 3000, MongoURI: "mongodb://m", LogLevel: "info",
+			Port: 3000, MongoURI: "mongodb://m", LogLevel: "info", MaxInFlight: httpx.DefaultMaxInFlight,
 			Session: session.Config{Key: []byte("k"), TTL: session.DefaultTTL, CookieName: session.DefaultCookieName},
 		}},
-		{"no parts", nil, 0, boot.Settings{Port: 3000, LogLevel: "info"}},
+		{"defaults sized for MongoDB's pool", map[string]string{
+			"MONGO_URI": "mongodb://m", "NATS_URL": "nats://n:4222", "NATS_CLUSTER_ID": "ticketing", "NATS_CLIENT_ID": "tickets-1",
+		}, boot.Mongo | boot.NATS, boot.Settings{
+			Port: 3000, MongoURI: "mongodb://m", NATS: natsCfg, LogLevel: "info",
+			MaxInFlight: 100, RelayWorkers: 16,
+		}},
+		{"no parts", nil, 0, boot.Settings{Port: 3000, LogLevel: "info", MaxInFlight: httpx.DefaultMaxInFlight}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -79,6 +87,16 @@ func TestReadSettingsNamesEveryProblem(t *testing.T) {
 			[]string{`PORT="http"`, `SESSION_TTL="soon"`, `COOKIE_SECURE="maybe"`, "MONGO_URI", "NATS_CLUSTER_ID", "NATS_CLIENT_ID", "JWT_KEY"},
 			[]string{"NATS_URL"}},
 		{"port out of range", map[string]string{"PORT": "70000"}, 0, []string{`PORT="70000"`}, nil},
+		{"in-flight bound not a number", map[string]string{"HTTP_MAX_IN_FLIGHT": "many"}, 0,
+			[]string{`HTTP_MAX_IN_FLIGHT="many" is not a whole number from 1 to 1000000`}, nil},
+		{"in-flight bound of zero would let nothing in", map[string]string{"HTTP_MAX_IN_FLIGHT": "0"}, 0,
+			[]string{`HTTP_MAX_IN_FLIGHT="0" is not a whole number from 1 to 1000000`}, nil},
+		{"relay workers out of range", map[string]string{"OUTBOX_RELAY_WORKERS": "0"}, boot.Mongo | boot.NATS,
+			[]string{`OUTBOX_RELAY_WORKERS="0" is not a whole number from 1 to 1024`}, nil},
+		{"relay workers not a number", map[string]string{"OUTBOX_RELAY_WORKERS": "4x"}, boot.Mongo | boot.NATS,
+			[]string{`OUTBOX_RELAY_WORKERS="4x"`}, nil},
+		{"relay workers are not read without an outbox", map[string]string{"OUTBOX_RELAY_WORKERS": "0", "PORT": "-1"}, boot.Mongo,
+			[]string{`PORT="-1"`}, []string{"OUTBOX_RELAY_WORKERS"}},
 		{"malformed session settings are not read without sessions", map[string]string{
 			"SESSION_TTL": "soon", "COOKIE_SECURE": "maybe", "PORT": "-1",
 		}, boot.NATS, []string{`PORT="-1"`, "NATS_URL"}, []string{"SESSION_TTL", "COOKIE_SECURE"}},

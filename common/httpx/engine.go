@@ -29,19 +29,25 @@ type Config struct {
 	TrustedProxies []string
 	// Registry receives the HTTP metrics; nil makes a fresh one. /metrics serves it.
 	Registry *prometheus.Registry
+	// Collectors are the service's other metrics (the event bus's, say),
+	// registered on Registry.
+	Collectors []prometheus.Collector
 	// MaxInFlight bounds the requests handled at once (health and metrics
 	// aside); more wait their turn. 0 means DefaultMaxInFlight, negative
 	// means no bound.
 	MaxInFlight int
 }
 
-// DefaultMaxInFlight is enough to keep a small database pool busy. The bound
-// exists because the outbox relay and the event listeners take their turn
-// in the same pool as the requests: with hundreds of requests queued in
-// front of the pool (one connection on FerretDB), every event waited behind
-// all of them, and at 100 buyers racing holds were cancelled up to 25 s
-// late. Requests over the bound queue in front of the handlers instead.
-const DefaultMaxInFlight = 16
+// DefaultMaxInFlight is the MongoDB driver's default pool size (100
+// connections): enough requests to keep that pool busy, few enough that
+// the outbox relay and the event listeners, which take their turn in the
+// same pool, never wait behind a burst of thousands. Requests over the bound
+// queue in front of the handlers instead. A smaller pool wants a smaller
+// bound (HTTP_MAX_IN_FLIGHT, see boot.Settings): on one FerretDB connection,
+// with hundreds of requests queued in front of it, every event waited
+// behind all of them and at 100 buyers racing holds were cancelled up to
+// 25 s late; bin/local sets 16 there.
+const DefaultMaxInFlight = 100
 
 // NewEngine returns a gin engine with the standard middleware and the
 // /healthz, /readyz and /metrics routes; the service adds its own routes.
@@ -68,6 +74,11 @@ func NewEngine(cfg Config) (*gin.Engine, error) {
 	m, err := newMetrics(cfg.Registry)
 	if err != nil {
 		return nil, err
+	}
+	for _, c := range cfg.Collectors {
+		if err := cfg.Registry.Register(c); err != nil {
+			return nil, fmt.Errorf("httpx: register metrics: %w", err)
+		}
 	}
 	e.Use(requestID(), accessLog(cfg.Logger), m.middleware(), recoverer(cfg.Logger), limitBody(MaxBodyBytes))
 	// Health and metrics are registered before the in-flight bound, which

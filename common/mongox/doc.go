@@ -1,7 +1,8 @@
 // Package mongox holds the Mongo helpers every service shares: connecting,
-// indexes, the one versioned update path for replicated records, and the
-// outbox relay that turns pending events stored in a record into published
-// messages.
+// indexes, the one versioned update path for replicated records, the one
+// rule by which replicas apply what they hear (ApplyNewer: keep the newest
+// version), and the outbox relay that turns pending events stored in a
+// record into published messages.
 //
 // # The outbox in the record
 //
@@ -26,5 +27,5 @@
 //
 // Delivery is at-least-once: an event may be published again after a crash
 // between its publish and its removal, or when two relays work on one
-// collection. Listeners deduplicate by version.
+// collection. Listeners deduplicate by version (ApplyNewer).
 package mongox

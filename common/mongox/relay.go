@@ -32,15 +32,23 @@ type RelayOptions struct {
 	// PublishTimeout bounds one publish, so a server that never answers
 	// stalls the relay only until the next attempt. Default 10s.
 	PublishTimeout time.Duration
-	// Workers is how many notified records are sent at once. Default 4.
+	// Workers is how many notified records are sent at once. Default
+	// DefaultRelayWorkers.
 	Workers int
 }
+
+// DefaultRelayWorkers suits a MongoDB pool of the driver's default size
+// (100): each worker holds at most one connection at a time, so sixteen
+// keep a burst of writes' events going out side by side (each waits on a
+// publish round trip, not on the database) while leaving most of the pool
+// to requests and listeners. On a one-connection store more workers only
+// queue for that connection; bin/local sets 4 there (OUTBOX_RELAY_WORKERS).
+const DefaultRelayWorkers = 16
 
 const (
 	defaultSweepInterval  = 2 * time.Second
 	defaultBatchSize      = 100
 	defaultPublishTimeout = 10 * time.Second
-	defaultWorkers        = 4
 	// removeTimeout bounds the update that removes a published event. It runs
 	// even while the relay is shutting down, since an event that was sent but
 	// not removed is sent again after the restart.
@@ -77,7 +85,7 @@ func NewRelay(coll *mongo.Collection, pub Publisher, logger *slog.Logger, opts R
 		opts.PublishTimeout = defaultPublishTimeout
 	}
 	if opts.Workers <= 0 {
-		opts.Workers = defaultWorkers
+		opts.Workers = DefaultRelayWorkers
 	}
 	if logger == nil {
 		logger = slog.Default()

@@ -3,8 +3,10 @@ package main
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"strconv"
 )
@@ -54,17 +56,72 @@ func clientServer(clientDir string) (string, error) {
 	return server, nil
 }
 
+const (
+	// frontClients is how many clients at once the local nginx holds, as
+	// the cluster's ingress does; 2,000 half-reset at 1,024 connections.
+	frontClients = 10_000
+	// nginxSpareFiles are a worker's descriptors besides its connections:
+	// listening socket, logs, its channel to the master, request bodies
+	// buffered to temporary files.
+	nginxSpareFiles = 1024
+)
+
+// nginxLimits sizes each nginx worker for frontClients clients, each of
+// which costs a connection from the client and one to its backend, plus
+// the idle connections kept to each of upstreams backends. The workers'
+// open-file limit (worker_rlimit_nofile) cannot pass the limit nginx
+// inherits, available; when that is too small, connections shrink to fit
+// and short says so.
+type nginxLimits struct {
+	workerConnections, openFiles int
+	// wantFiles is what frontClients would need; short is available < wantFiles.
+	wantFiles int
+	short     bool
+}
+
+func sizeNginx(upstreams int, available uint64) nginxLimits {
+	conns := 2*frontClients + upstreams*upstreamKeepalive
+	l := nginxLimits{workerConnections: conns, openFiles: conns + nginxSpareFiles}
+	l.wantFiles = l.openFiles
+	if available < uint64(l.openFiles) {
+		l.short = true
+		l.openFiles = int(available)
+		l.workerConnections = l.openFiles - min(nginxSpareFiles, l.openFiles/4)
+	}
+	return l
+}
+
+// nginxUser is whom nginx's workers run as when the launcher is root:
+// itself, since nginx's default (nobody) may not reach the data directory
+// (a temporary one is private to its owner) to buffer a request body.
+// Empty when not root, where nginx ignores the directive with a warning.
+func nginxUser() string {
+	if os.Geteuid() != 0 {
+		return ""
+	}
+	u, err := user.Current()
+	if err != nil {
+		return "root root"
+	}
+	g, err := user.LookupGroupId(u.Gid)
+	if err != nil {
+		return u.Username
+	}
+	return u.Username + " " + g.Name
+}
+
 // writeNginxConfig generates nginx.conf from the Ingress manifest for the
-// ports of this fleet. Backends that do not run here (the client under
-// --no-client) answer 503 and are logged by the caller.
-func (f *fleet) writeNginxConfig(manifest string) (conf string, missing []string, err error) {
+// ports of this fleet, sized for frontClients with the open-file limit it
+// gets the launcher (which nginx inherits). Backends that do not run here
+// (the client under --no-client) answer 503 and are logged by the caller.
+func (f *fleet) writeNginxConfig(manifest string) (conf string, missing []string, limits nginxLimits, err error) {
 	data, err := os.ReadFile(manifest)
 	if err != nil {
-		return "", nil, fmt.Errorf("ingress manifest (nginx's routes come from it; --ingress names another): %w", err)
+		return "", nil, limits, fmt.Errorf("ingress manifest (nginx's routes come from it; --ingress names another): %w", err)
 	}
 	routes, err := parseIngress(data)
 	if err != nil {
-		return "", nil, fmt.Errorf("ingress manifest %s: %w", manifest, err)
+		return "", nil, limits, fmt.Errorf("ingress manifest %s: %w", manifest, err)
 	}
 	backends := make(map[string]int, len(f.services)+1)
 	for _, s := range f.services {
@@ -73,16 +130,32 @@ func (f *fleet) writeNginxConfig(manifest string) (conf string, missing []string
 	if f.withClient {
 		backends["client"] = f.ports["client"]
 	}
-	dir := filepath.Join(f.dataDir, "nginx") // made by prepareDataDir
-	text, missing, err := renderNginx(routes, nginxSettings{port: f.ports["nginx"], dir: dir, backends: backends, source: manifest})
+	upstreams := map[string]bool{}
+	for _, r := range routes {
+		if _, ok := backends[r.service]; ok {
+			upstreams[r.service] = true
+		}
+	}
+	want := sizeNginx(len(upstreams), math.MaxUint64).openFiles
+	available, err := raiseOpenFileLimit(uint64(want))
 	if err != nil {
-		return "", nil, fmt.Errorf("ingress manifest %s: %w", manifest, err)
+		return "", nil, limits, fmt.Errorf("nginx: %w", err)
+	}
+	limits = sizeNginx(len(upstreams), available)
+
+	dir := filepath.Join(f.dataDir, "nginx") // made by prepareDataDir
+	text, missing, err := renderNginx(routes, nginxSettings{
+		port: f.ports["nginx"], dir: dir, backends: backends, source: manifest,
+		workerConnections: limits.workerConnections, openFiles: limits.openFiles, user: nginxUser(),
+	})
+	if err != nil {
+		return "", nil, limits, fmt.Errorf("ingress manifest %s: %w", manifest, err)
 	}
 	conf = filepath.Join(dir, "nginx.conf")
 	if err := writeFileAtomic(conf, []byte(text), 0o644); err != nil {
-		return "", nil, err
+		return "", nil, limits, err
 	}
-	return conf, missing, nil
+	return conf, missing, limits, nil
 }
 
 // clientEnv is what the client's pod gets in a cluster, pointed at the

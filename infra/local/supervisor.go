@@ -41,6 +41,12 @@ type procSpec struct {
 	env func() []string
 	// addr is the host:port the child accepts TCP connections on once ready.
 	addr string
+	// group says the child forks workers of its own (nginx). They share its
+	// process group, and the whole group is killed once the child has
+	// exited, so a kill -9 of the child leaves no worker holding its port.
+	// If the launcher dies, the child gets SIGTERM rather than SIGKILL, so
+	// that it stops its workers itself.
+	group bool
 }
 
 // proc keeps one child running: it starts it, restarts it after a backoff
@@ -120,7 +126,11 @@ func (p *proc) runOnce() error {
 		cmd.Env = p.spec.env()
 	}
 	cmd.Stdout, cmd.Stderr = stdout, stderr
-	cmd.SysProcAttr = childSysProcAttr()
+	deathSignal := syscall.SIGKILL
+	if p.spec.group {
+		deathSignal = syscall.SIGTERM
+	}
+	cmd.SysProcAttr = childSysProcAttr(deathSignal)
 	cmd.WaitDelay = waitDelay
 
 	// Holding mu from the stop check through Start means stop either sees
@@ -146,13 +156,51 @@ func (p *proc) runOnce() error {
 	}
 	p.log.Debug("started", "pid", pid)
 
+	var groupEnded chan bool
+	if p.spec.group {
+		// As soon as the child exits: cmd.Wait returns only once its workers
+		// have let go of the output pipes, or after waitDelay.
+		groupEnded = make(chan bool, 1)
+		go func() {
+			exited := awaitExit(pid) == nil
+			if exited {
+				p.endGroup(pid)
+			}
+			groupEnded <- exited
+		}()
+	}
 	err := cmd.Wait()
+	if groupEnded != nil && !<-groupEnded {
+		p.endGroup(pid)
+	}
 
 	p.mu.Lock()
 	p.cmd = nil
 	p.lastExit = describeExit(err)
 	p.mu.Unlock()
 	return err
+}
+
+// endGroup kills what is left of process group pgid (its leader has
+// exited) and waits, at most waitDelay, until it is gone.
+func (p *proc) endGroup(pgid int) {
+	err := syscall.Kill(-pgid, syscall.SIGKILL)
+	if errors.Is(err, syscall.ESRCH) {
+		return
+	}
+	if err != nil {
+		p.log.Warn("kill process group", "pgid", pgid, "err", err)
+		return
+	}
+	p.log.Debug("killed what the child left of its process group", "pgid", pgid)
+	deadline := time.Now().Add(waitDelay)
+	for time.Now().Before(deadline) {
+		if !groupLive(pgid) {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	p.log.Warn("process group still there after SIGKILL", "pgid", pgid, "after", waitDelay)
 }
 
 // describeExit says how a child ended ("exit status 1", "signal: killed").

@@ -2,9 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -53,4 +57,67 @@ func TestProcStopEscalatesToSIGKILL(t *testing.T) {
 	assert.ErrorIs(t, syscall.Kill(pid, 0), syscall.ESRCH, "the child is gone")
 	assert.Equal(t, "last exit: signal: killed", p.status())
 	assert.NoFileExists(t, filepath.Join(pidDir, "stubborn.pid"))
+}
+
+// TestProcGroupKillLeavesNoWorker is nginx's case: a child whose own workers
+// share its process group. A kill -9 of the child must take the workers
+// with it at once, or they keep its port and the restarted child cannot bind.
+func TestProcGroupKillLeavesNoWorker(t *testing.T) {
+	pidDir := t.TempDir()
+	var out lockedBuffer
+	p := startProc(procSpec{
+		name:  "master",
+		path:  "sh",
+		args:  []string{"-c", `sleep 60 & echo "worker $!"; wait`},
+		group: true,
+	}, &out, slog.New(slog.NewTextHandler(io.Discard, nil)), pidDir)
+	t.Cleanup(func() { p.stop(time.Second) })
+
+	workerPid := func(nth int) int {
+		var pid int
+		waitFor(t, 10*time.Second, "worker line", func() bool {
+			lines := strings.Split(out.String(), "\n")
+			n := 0
+			for _, l := range lines {
+				if rest, ok := strings.CutPrefix(l, "[master] worker "); ok {
+					if n++; n == nth {
+						pid, _ = strconv.Atoi(rest)
+						return pid > 0
+					}
+				}
+			}
+			return false
+		})
+		return pid
+	}
+	worker := workerPid(1)
+	master := readPid(t, filepath.Join(pidDir, "master.pid"))
+	pgid, err := syscall.Getpgid(worker)
+	require.NoError(t, err)
+	require.Equal(t, master, pgid, "the worker is in the child's group")
+
+	start := time.Now()
+	require.NoError(t, syscall.Kill(master, syscall.SIGKILL))
+	waitFor(t, 10*time.Second, "the worker to be gone", func() bool {
+		return errors.Is(syscall.Kill(worker, 0), syscall.ESRCH) || isZombie(worker)
+	})
+	gone := time.Since(start)
+	t.Logf("worker gone %s after kill -9 of its master", gone)
+	assert.Less(t, gone, waitDelay, "killed as the master exits, not once cmd.Wait gives up on the pipes")
+
+	second := workerPid(2)
+	assert.NotEqual(t, worker, second, "the child was started again")
+}
+
+// isZombie reports whether pid has exited but is not reaped yet; an orphan
+// is reaped by init, which may take its time in a container.
+func isZombie(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	// The state follows the command name, which is in parentheses.
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	return i >= 0 && i+2 < len(s) && s[i+2] == 'Z'
 }

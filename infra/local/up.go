@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -155,8 +156,20 @@ type fleet struct {
 	front                 []*proc
 }
 
+// The local store is FerretDB, whose filtered updates are atomic only over
+// one connection per client (ARCHITECTURE.md §4). Everything the services
+// size for a MongoDB pool is set for that one connection here, and only
+// here: the pool itself in the URI, and the bounds on what queues for it.
 func (f *fleet) mongoURI(db string) string {
 	return "mongodb://" + hostPort(f.ports["mongo"]) + "/" + db + "?maxPoolSize=1"
+}
+
+// localStoreEnv are the services' settings for that one connection: at most
+// 16 requests in the handlers at once (more queued in front of the pool kept
+// events behind them for seconds) and 4 relay workers (more only wait for
+// the same connection).
+func localStoreEnv() []string {
+	return []string{"HTTP_MAX_IN_FLIGHT=16", "OUTBOX_RELAY_WORKERS=4"}
 }
 
 func (f *fleet) natsURL() string    { return "nats://" + hostPort(f.ports["nats"]) }
@@ -210,6 +223,7 @@ func (f *fleet) serviceEnv(s service, getenv func(string) string) func() []strin
 			"STRIPE_API_BASE="+f.stripeBase(),
 			"COOKIE_SECURE=false",
 		)
+		env = append(env, localStoreEnv()...)
 		if v := getenv("EXPIRATION_WINDOW_SECONDS"); v != "" {
 			env = append(env, "EXPIRATION_WINDOW_SECONDS="+v)
 		}
@@ -516,16 +530,28 @@ func (f *fleet) startFront(ctx context.Context, cfg upConfig, bins binaries, get
 		return nil
 	}
 	pidDir := filepath.Join(f.dataDir, "pids")
-	conf, missing, err := f.writeNginxConfig(cfg.ingress)
+	conf, missing, limits, err := f.writeNginxConfig(cfg.ingress)
 	if err != nil {
 		return err
 	}
 	for _, name := range missing {
 		log.Warn("an Ingress backend does not run here; nginx answers 503 for its paths", "service", name)
 	}
+	// One worker per CPU (worker_processes auto); a busy worker leaves new
+	// connections to the others, so together they hold what one cannot.
+	switch workers := runtime.NumCPU(); {
+	case limits.short && workers*limits.workerConnections < 2*frontClients:
+		log.Warn("the open-file limit keeps nginx below its size; raise the hard limit (ulimit -Hn) to serve more clients at once",
+			"clients", frontClients, "open_files", limits.openFiles, "needed", limits.wantFiles,
+			"worker_connections", limits.workerConnections, "workers", workers)
+	case limits.short:
+		log.Info("the open-file limit lets one nginx worker hold fewer than all clients; the workers together hold them",
+			"clients", frontClients, "open_files", limits.openFiles, "needed", limits.wantFiles,
+			"worker_connections", limits.workerConnections, "workers", workers)
+	}
 	specs := []procSpec{{
 		name: "nginx", path: bins.nginx, env: func() []string { return baseEnv(getenv) },
-		addr: hostPort(f.ports["nginx"]), args: nginxArgs(filepath.Dir(conf), conf),
+		addr: hostPort(f.ports["nginx"]), args: nginxArgs(filepath.Dir(conf), conf), group: true,
 	}}
 	if f.withClient {
 		specs = append(specs, procSpec{

@@ -104,6 +104,9 @@ func TestServiceEnv(t *testing.T) {
 		"STRIPE_API_BASE":           "http://127.0.0.1:5",
 		"EXPIRATION_WINDOW_SECONDS": "15",
 		"COOKIE_SECURE":             "false",
+		// Sized for the local store's one connection, next to maxPoolSize=1.
+		"HTTP_MAX_IN_FLIGHT":   "16",
+		"OUTBOX_RELAY_WORKERS": "4",
 	}
 	clientID := first["NATS_CLIENT_ID"]
 	delete(first, "NATS_CLIENT_ID")

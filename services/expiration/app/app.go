@@ -24,15 +24,28 @@ import (
 	"github.com/ticketing/services/expiration/internal/listeners"
 )
 
-// DefaultCheckInterval is how often due timers are moved to the run queue.
-// asynq's default of 5 s would end holds up to 5 s late.
-const DefaultCheckInterval = time.Second
+// A timer reaches a worker in two polls: asynq moves due tasks to the run
+// queue every delayedCheckInterval and, when idle, looks at the run queue
+// every taskCheckInterval (with jitter, up to 1.5 times that). Both together
+// (at most 350 ms) must stay well inside expiry.Lead, the head start a timer
+// gets before its expiresAt, so that the worker, not a poll, decides when
+// it fires. Each poll is one small Lua script per queue: about 20 Redis
+// calls a second per replica.
+const (
+	delayedCheckInterval = 200 * time.Millisecond
+	taskCheckInterval    = 100 * time.Millisecond
+)
 
-// concurrency is how many timers fire at once; each is one publish.
-const concurrency = 4
+// concurrency is how many timers may be in a worker at once. A worker holds
+// its slot while it waits for expiresAt (up to expiry.Lead + 1 s) and then
+// publishes, so this bounds how many holds can end per second on time
+// (about concurrency / 2); a waiting slot is only a goroutine and a timer.
+// Past that, timers queue in order of due second and fire late, never lost.
+const concurrency = 512
 
-// shutdownTimeout bounds how long Close waits for firing timers; a timer
-// cut short goes back to Redis and fires again after a restart.
+// shutdownTimeout bounds how long Close waits for timers in workers, which
+// covers one waiting for its expiresAt and publishing; a timer cut short
+// goes back to Redis and fires again after a restart.
 const shutdownTimeout = 3 * time.Second
 
 // Deps is what the service needs from outside.
@@ -41,8 +54,6 @@ type Deps struct {
 	Redis  asynq.RedisConnOpt // where the timers live, e.g. asynq.RedisClientOpt{Addr, DB}
 	Logger *slog.Logger       // nil = discard
 	Now    func() time.Time   // nil = time.Now
-	// CheckInterval is how often due timers are looked for; 0 = DefaultCheckInterval.
-	CheckInterval time.Duration
 }
 
 // App is the wired service.
@@ -81,9 +92,6 @@ func New(_ context.Context, d Deps) (*App, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	if d.CheckInterval <= 0 {
-		d.CheckInterval = DefaultCheckInterval
-	}
 	rc, ok := d.Redis.MakeRedisClient().(redis.UniversalClient)
 	if !ok {
 		return nil, fmt.Errorf("expiration app: unsupported Redis option %T", d.Redis)
@@ -116,23 +124,21 @@ func New(_ context.Context, d Deps) (*App, error) {
 	a.server = asynq.NewServerFromRedisClient(rc, asynq.Config{
 		Concurrency:              concurrency,
 		Queues:                   map[string]int{expiry.Queue: 1},
-		DelayedTaskCheckInterval: d.CheckInterval,
-		// The run queue is polled too; a fraction of the check interval
-		// keeps the two polls from adding up to much more than it.
-		TaskCheckInterval: max(d.CheckInterval/4, 50*time.Millisecond),
-		RetryDelayFunc:    expiry.RetryDelay,
-		IsFailure:         expiry.IsFailure,
-		ShutdownTimeout:   shutdownTimeout,
-		Logger:            asynqLogger{d.Logger.With("component", "asynq")},
-		LogLevel:          asynq.InfoLevel,
+		DelayedTaskCheckInterval: delayedCheckInterval,
+		TaskCheckInterval:        taskCheckInterval,
+		RetryDelayFunc:           expiry.RetryDelay,
+		IsFailure:                expiry.IsFailure,
+		ShutdownTimeout:          shutdownTimeout,
+		Logger:                   asynqLogger{d.Logger.With("component", "asynq")},
+		LogLevel:                 asynq.InfoLevel,
 	})
 	a.engine, err = httpx.NewEngine(httpx.Config{
-		Service:  "expiration",
-		Logger:   d.Logger,
-		Registry: reg,
+		Service:    "expiration",
+		Logger:     d.Logger,
+		Registry:   reg,
+		Collectors: d.Events.Collectors(),
 		Checks: []httpx.Check{
 			{Name: "redis", Fn: func(ctx context.Context) error { return rc.Ping(ctx).Err() }},
-			{Name: "nats", Fn: d.Events.Ready},
 		},
 	})
 	if err != nil {

@@ -43,6 +43,9 @@ type Deps struct {
 	// TrustedProxies are the addresses whose X-Forwarded-For is believed;
 	// empty means httpx's default (loopback and private ranges).
 	TrustedProxies []string
+	// MaxInFlight bounds the requests handled at once (httpx.Config); 0
+	// takes httpx's default.
+	MaxInFlight int
 	// ListenOptions are added to every listener's options, after the
 	// logger; tests shorten the ack wait with events.WithAckWait.
 	ListenOptions []events.ListenOption
@@ -129,9 +132,10 @@ func New(ctx context.Context, d Deps) (*App, error) {
 		Logger:         d.Logger,
 		Sessions:       d.Sessions,
 		TrustedProxies: d.TrustedProxies,
+		MaxInFlight:    d.MaxInFlight,
+		Collectors:     d.Events.Collectors(),
 		Checks: []httpx.Check{
 			{Name: "mongo", Fn: mongox.Ping(d.DB.Client())},
-			{Name: "nats", Fn: d.Events.Ready},
 		},
 	})
 	if err != nil {

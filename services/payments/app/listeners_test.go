@@ -40,7 +40,7 @@ func TestOrderCreatedFillsReplica(t *testing.T) {
 	again := createdEvent(id, buyer.id, 99, expires)
 	h.publish(t, again)
 	require.Eventually(t, func() bool {
-		return h.logs.count(t, "order created handled", map[string]any{"orderId": id, "repeat": true}) == 1
+		return h.logs.count(t, "order created handled", map[string]any{"orderId": id, "applied": false}) == 1
 	}, waitFor, tick)
 	got, _ = h.replica(t, id)
 	assert.Equal(t, 20.5, got.Price)
@@ -48,29 +48,48 @@ func TestOrderCreatedFillsReplica(t *testing.T) {
 	assert.Equal(t, 1, h.logs.count(t, "poison message: undecodable or invalid payload, acking so it does not block the queue", nil))
 }
 
-func TestOrderCancelledAppliesOnlyOnTopOfItsPredecessor(t *testing.T) {
+// order:cancelled is terminal (CONTRACT.md §3): it applies over any older
+// version at once, and before its order:created it keeps a cancelled order
+// that the late order:created fills in but never revives. Nothing waits for
+// a redelivery.
+func TestOrderCancelledIsTerminal(t *testing.T) {
 	h := newHarness(t, newStandIn())
 	buyer := newUser(t)
 
-	t.Run("before its order:created, it comes back until the order is there", func(t *testing.T) {
+	t.Run("before its order:created, the order stays cancelled and the create fills it in", func(t *testing.T) {
 		id := oid()
+		expires := start.Add(time.Hour)
 		h.publish(t, cancelledEvent(id, 1))
+		got := h.waitReplica(t, id, events.OrderStatusCancelled, 1)
+		assert.Empty(t, got.UserID, "nothing but the cancel is known yet")
+		r := h.pay(t, buyer, id, "tok_visa")
+		assert.Equal(t, http.StatusNotFound, r.status, "whose order it is is not known yet: %s", r.body)
+
+		h.publish(t, createdEvent(id, buyer.id, 10, expires))
 		require.Eventually(t, func() bool {
-			return h.handlerFailures(t, events.SubjectOrderCancelled, "order is not in the replica yet") >= 1
+			return h.logs.count(t, "order created handled", map[string]any{"orderId": id, "applied": false}) == 1
 		}, waitFor, tick)
-		h.publish(t, createdEvent(id, buyer.id, 10, start.Add(time.Hour)))
-		h.waitReplica(t, id, events.OrderStatusCancelled, 1)
+		got, _ = h.replica(t, id)
+		assert.Equal(t, replicaOrder{ID: mustOID(t, id), Version: 1, UserID: buyer.id, Price: 10,
+			Status: events.OrderStatusCancelled, ExpiresAt: expires}, got, "cancelled, with the created fields filled in")
+
+		r = h.pay(t, buyer, id, "tok_visa")
+		assert.Equal(t, http.StatusBadRequest, r.status, r.body)
+		assert.Contains(t, r.body, "Cannot pay for an cancelled order")
+		h.publish(t, createdEvent(id, buyer.id, 99, expires))
+		require.Eventually(t, func() bool {
+			return h.logs.count(t, "order created handled", map[string]any{"orderId": id, "applied": false}) == 2
+		}, waitFor, tick)
+		again, _ := h.replica(t, id)
+		assert.Equal(t, got, again, "a repeated create changes nothing")
 	})
 
-	t.Run("a gap: version 2 on version 0 waits", func(t *testing.T) {
+	t.Run("over any older version: version 2 on version 0 applies at once", func(t *testing.T) {
 		id := h.order(t, buyer, 10)
 		h.publish(t, cancelledEvent(id, 2))
-		require.Eventually(t, func() bool {
-			return h.handlerFailures(t, events.SubjectOrderCancelled, "order:cancelled arrived before the event it follows") >= 2
-		}, waitFor, tick, "left unacked, and redelivered")
-		got, _ := h.replica(t, id)
-		assert.Equal(t, events.OrderStatusCreated, got.Status)
-		assert.Equal(t, int64(0), got.Version)
+		h.waitReplica(t, id, events.OrderStatusCancelled, 2)
+		h.cancel(t, id) // version 1, late
+		h.waitReplica(t, id, events.OrderStatusCancelled, 2)
 	})
 
 	t.Run("version 1 on version 0 applies; its repeat is acked", func(t *testing.T) {
@@ -83,6 +102,9 @@ func TestOrderCancelledAppliesOnlyOnTopOfItsPredecessor(t *testing.T) {
 		h.waitReplica(t, id, events.OrderStatusCancelled, 1)
 		assert.Empty(t, h.stripe.to("/v1/refunds"), "an order never charged is not refunded")
 	})
+
+	assert.Zero(t, h.handlerFailures(t, events.SubjectOrderCancelled, ""), "nothing left for redelivery")
+	assert.Zero(t, h.handlerFailures(t, events.SubjectOrderCreated, ""), "nothing left for redelivery")
 }
 
 // A cancel of a charged order refunds the charge once: not again for a

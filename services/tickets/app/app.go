@@ -36,6 +36,9 @@ type Deps struct {
 	// TrustedProxies are the addresses whose X-Forwarded-For is believed;
 	// empty means loopback and private ranges (see httpx.Config).
 	TrustedProxies []string
+	// MaxInFlight bounds the requests handled at once (httpx.Config); 0
+	// takes httpx's default.
+	MaxInFlight int
 	// Relay tunes the outbox relay; zero values take mongox's defaults.
 	Relay mongox.RelayOptions
 }
@@ -83,16 +86,17 @@ func New(ctx context.Context, d Deps) (*App, error) {
 		return nil, err
 	}
 	svc := ticket.NewService(tickets)
-	a.listeners = listeners.New(svc, d.Logger, 0)
+	a.listeners = listeners.New(svc, d.Logger)
 
 	engine, err := httpx.NewEngine(httpx.Config{
 		Service:        "tickets",
 		Logger:         d.Logger,
 		Sessions:       d.Sessions,
 		TrustedProxies: d.TrustedProxies,
+		MaxInFlight:    d.MaxInFlight,
+		Collectors:     d.Events.Collectors(),
 		Checks: []httpx.Check{
 			{Name: "mongo", Fn: mongox.Ping(d.DB.Client())},
-			{Name: "nats", Fn: d.Events.Ready},
 		},
 	})
 	if err != nil {

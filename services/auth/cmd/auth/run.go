@@ -68,6 +68,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		Logger:         logger,
 		Sessions:       conns.Sessions,
 		TrustedProxies: cfg.TrustedProxies,
+		MaxInFlight:    cfg.MaxInFlight,
 		Checks:         []httpx.Check{{Name: "mongo", Fn: mongox.Ping(conns.Mongo)}},
 	})
 	if err != nil {

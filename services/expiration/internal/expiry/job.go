@@ -24,8 +24,8 @@ const Queue = "expiration"
 // ErrBadJob marks a task whose payload can never be processed.
 var ErrBadJob = errors.New("bad expiration task payload")
 
-// Job is a task's payload. ExpiresAt is kept only to measure how late the
-// timer fired.
+// Job is a task's payload. The worker waits for ExpiresAt before it
+// publishes, since asynq hands the task over early (see Lead).
 type Job struct {
 	OrderID   string    `json:"orderId"`
 	ExpiresAt time.Time `json:"expiresAt"`
@@ -52,14 +52,18 @@ func decodeJob(data []byte) (Job, error) {
 	return j, nil
 }
 
-// processAt is when the task may run. asynq keeps due times in whole seconds
-// and runs a task once the current second reaches its due second, so the
-// due time is rounded up: the timer never fires before expiresAt, when the
-// buyer may still pay.
+// Lead is how long before expiresAt, at least, a timer is handed to a
+// worker, which then waits for expiresAt itself (Worker.ProcessTask). asynq
+// keeps due times in whole seconds and moves due tasks to its run queue only
+// when it polls, so a task due at expiresAt would fire up to a second plus a
+// poll late. Handed over early, the timer's precision is the worker's own
+// clock. Lead must exceed the server's two polls (scheduled, then run queue)
+// with room for a loaded machine; see the expiration app's intervals.
+const Lead = time.Second
+
+// processAt is when asynq may hand the task to a worker: the whole second at
+// or before expiresAt - Lead, since asynq drops the fraction anyway (it
+// runs a task once the current Unix second reaches its due second).
 func processAt(expiresAt time.Time) time.Time {
-	t := expiresAt.Truncate(time.Second)
-	if t.Before(expiresAt) {
-		t = t.Add(time.Second)
-	}
-	return t
+	return expiresAt.Add(-Lead).Truncate(time.Second)
 }

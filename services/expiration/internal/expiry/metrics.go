@@ -20,12 +20,12 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "expiration_timers_total",
 			Help: "Hold timers by outcome: scheduled, duplicate (already scheduled), cancelled, fired.",
 		}, []string{"outcome"}),
-		// How late after expiresAt the event went out: the promise is about a
-		// second, so this is the number to watch.
+		// How late after expiresAt the event went out: the promise is 200 ms,
+		// so this is the number to watch.
 		delay: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "expiration_publish_delay_seconds",
 			Help:    "Time from an order's expiresAt to its expiration:complete being published.",
-			Buckets: []float64{0.25, 0.5, 1, 1.5, 2, 3, 5, 10, 30, 60, 300},
+			Buckets: []float64{0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60, 300},
 		}),
 	}
 	for _, c := range []prometheus.Collector{m.timers, m.delay} {

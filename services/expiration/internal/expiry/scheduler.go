@@ -38,7 +38,8 @@ func NewScheduler(client *asynq.Client, inspector *asynq.Inspector, metrics *Met
 }
 
 // Schedule makes orderID's timer fire at expiresAt (at once if that has
-// passed). The order id is the task id, so Redis itself refuses a second
+// passed): asynq hands it to a worker at least Lead early, and the worker
+// waits for expiresAt. The order id is the task id, so Redis itself refuses a second
 // timer for the order, however many replicas race: scheduled is false when
 // the order already had one.
 func (s *Scheduler) Schedule(ctx context.Context, orderID string, expiresAt time.Time) (scheduled bool, err error) {
@@ -68,7 +69,9 @@ func (s *Scheduler) Schedule(ctx context.Context, orderID string, expiresAt time
 // Cancel removes orderID's pending timer, once the order is cancelled or
 // paid. cancelled is false when there was nothing to remove: no timer, or
 // one that is firing or has fired (its event is out or going out, and
-// orders ignores it for an order that is no longer waiting). A fired timer
+// orders ignores it for an order that is no longer waiting). A timer is
+// firing from up to Lead + 1 s before expiresAt on, while a worker waits
+// for expiresAt. A fired timer
 // stays as the marker that keeps a repeated order:created from scheduling
 // again.
 func (s *Scheduler) Cancel(orderID string) (cancelled bool, err error) {

@@ -42,22 +42,27 @@ func TestScheduleOncePerOrder(t *testing.T) {
 	info, err := insp.GetTaskInfo(Queue, oid(1))
 	require.NoError(t, err)
 	assert.Equal(t, asynq.TaskStateScheduled, info.State)
-	assert.Equal(t, expires.Truncate(time.Second).Add(time.Second), info.NextProcessAt,
-		"due at the first whole second not before expiresAt")
+	assert.Equal(t, expires.Truncate(time.Second).Add(-Lead), info.NextProcessAt,
+		"due at the whole second at or before expiresAt - Lead")
 
 	ok, err = s.Schedule(ctx, oid(1), expires.Add(time.Minute))
 	require.NoError(t, err)
 	assert.False(t, ok, "a repeated order:created schedules nothing")
 	info, err = insp.GetTaskInfo(Queue, oid(1))
 	require.NoError(t, err)
-	assert.Equal(t, expires.Truncate(time.Second).Add(time.Second), info.NextProcessAt, "the first timer is kept")
+	assert.Equal(t, expires.Truncate(time.Second).Add(-Lead), info.NextProcessAt, "the first timer is kept")
 
-	ok, err = s.Schedule(ctx, oid(2), time.Now().Add(-time.Minute))
-	require.NoError(t, err)
-	assert.True(t, ok)
-	info, err = insp.GetTaskInfo(Queue, oid(2))
-	require.NoError(t, err)
-	assert.Equal(t, asynq.TaskStatePending, info.State, "an order already past its expiry is due at once")
+	for i, expires := range map[int]time.Time{
+		2: time.Now().Add(-time.Minute),
+		3: time.Now().Add(Lead / 2), // the worker waits for the rest
+	} {
+		ok, err = s.Schedule(ctx, oid(i), expires)
+		require.NoError(t, err)
+		assert.True(t, ok)
+		info, err = insp.GetTaskInfo(Queue, oid(i))
+		require.NoError(t, err)
+		assert.Equal(t, asynq.TaskStatePending, info.State, "an order due within Lead is handed to a worker at once")
+	}
 }
 
 // Replicas of the service may receive the same order:created at once (a

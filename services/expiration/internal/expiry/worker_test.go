@@ -93,19 +93,72 @@ func TestRetryDelay(t *testing.T) {
 	assert.Equal(t, 30*time.Second, RetryDelay(1000, nil, nil), "no overflow")
 }
 
-func TestProcessAtNeverBeforeExpiresAt(t *testing.T) {
+func TestProcessAtLeadsExpiresAt(t *testing.T) {
 	base := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	tests := []struct {
 		expires, want time.Time
 	}{
-		{base, base},
-		{base.Add(time.Nanosecond), base.Add(time.Second)},
-		{base.Add(999 * time.Millisecond), base.Add(time.Second)},
-		{base.Add(-time.Millisecond), base},
+		{base, base.Add(-Lead)},
+		{base.Add(time.Nanosecond), base.Add(-Lead)},
+		{base.Add(999 * time.Millisecond), base.Add(-Lead)},
+		{base.Add(-time.Millisecond), base.Add(-Lead - time.Second)},
 	}
 	for _, tt := range tests {
 		got := processAt(tt.expires)
 		assert.Equal(t, tt.want, got, tt.expires.Format(events.TimeLayout))
-		assert.False(t, got.Before(tt.expires))
+		assert.Equal(t, got, got.Truncate(time.Second), "asynq keeps whole seconds")
+		assert.False(t, got.After(tt.expires.Add(-Lead)), "at least Lead early")
+		assert.True(t, got.After(tt.expires.Add(-Lead-time.Second)), "less than Lead + 1 s early")
 	}
+}
+
+// asynq hands the task over early; the worker publishes at expiresAt, not
+// before (the buyer may still pay) and not much after.
+func TestWorkerWaitsForExpiresAt(t *testing.T) {
+	const ahead = 300 * time.Millisecond
+	pub := &timedPublisher{}
+	w, err := NewWorker(pub, nil, nil, nil)
+	require.NoError(t, err)
+	expires := time.Now().Add(ahead)
+	task, err := newTask(Job{OrderID: orderID, ExpiresAt: expires})
+	require.NoError(t, err)
+
+	require.NoError(t, w.ProcessTask(context.Background(), task))
+	require.Len(t, pub.at, 1)
+	late := pub.at[0].Sub(expires)
+	t.Logf("published %v after expiresAt", late)
+	assert.GreaterOrEqual(t, late, time.Duration(0), "never before expiresAt")
+	assert.Less(t, late, 150*time.Millisecond, "a timer, not a poll")
+}
+
+// A task stopped while it waits (deadline, cancelled through asynq)
+// publishes nothing and says so, so that asynq runs it again.
+func TestWorkerStopsWaitingWithItsContext(t *testing.T) {
+	pub := &timedPublisher{}
+	w, err := NewWorker(pub, nil, nil, nil)
+	require.NoError(t, err)
+	task, err := newTask(Job{OrderID: orderID, ExpiresAt: time.Now().Add(time.Hour)})
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+
+	start := time.Now()
+	err = w.ProcessTask(ctx, task)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.NotErrorIs(t, err, asynq.SkipRetry)
+	assert.Less(t, time.Since(start), 5*time.Second, "returns when its context ends, not at expiresAt")
+	assert.Empty(t, pub.at)
+}
+
+// timedPublisher records when it is asked to publish.
+type timedPublisher struct {
+	mu sync.Mutex
+	at []time.Time
+}
+
+func (p *timedPublisher) PublishEvent(context.Context, events.Payload) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.at = append(p.at, time.Now())
+	return nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ticketing/common/boot"
 	"github.com/ticketing/common/config"
+	"github.com/ticketing/common/mongox"
 	"github.com/ticketing/services/orders/app"
 )
 
@@ -54,6 +55,8 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) (err
 		Logger:           logger,
 		ExpirationWindow: cfg.expirationWindow,
 		TrustedProxies:   cfg.TrustedProxies,
+		MaxInFlight:      cfg.MaxInFlight,
+		Relay:            mongox.RelayOptions{Workers: cfg.RelayWorkers},
 	})
 	if err != nil {
 		return err

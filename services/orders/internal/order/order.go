@@ -1,6 +1,6 @@
 // Package order holds the orders service's domain: orders and the rules for
-// reserving, cancelling, expiring and paying them, and the rule by which the
-// service's replica of tickets applies versioned updates.
+// reserving, cancelling, expiring and paying them, and the service's use of
+// its replica of tickets.
 package order
 
 import (
@@ -102,6 +102,17 @@ func (o Order) Expire() (next Order, changed bool) {
 		return o, false
 	}
 	return o.bump(StatusCancelled), true
+}
+
+// Lapsed reports whether the order is an unpaid hold whose time is up at
+// now: from expiresAt on, the instant payments stops taking its payment, so
+// the ticket may go to the next buyer before the timer has fired.
+func (o Order) Lapsed(now time.Time) bool {
+	switch o.Status {
+	case StatusComplete, StatusCancelled:
+		return false
+	}
+	return !now.Before(o.ExpiresAt)
 }
 
 // Complete records a payment. A payment for a cancelled order leaves it

@@ -156,21 +156,3 @@ func TestEvents(t *testing.T) {
 	assert.Equal(t, `{"id":"00000000000000000000000a","version":1,"ticket":{"id":"00000000000000000000000c"}}`, string(cancelled),
 		"the event carries the version after the cancel")
 }
-
-func TestNextReplicaStep(t *testing.T) {
-	tests := []struct {
-		stored, incoming int64
-		want             order.ReplicaStep
-	}{
-		{0, 1, order.ReplicaApply},
-		{4, 5, order.ReplicaApply},
-		{1, 1, order.ReplicaSkip},
-		{5, 2, order.ReplicaSkip},
-		{0, 0, order.ReplicaSkip},
-		{1, 3, order.ReplicaWait},
-		{0, 9, order.ReplicaWait},
-	}
-	for _, tt := range tests {
-		assert.Equal(t, tt.want, order.NextReplicaStep(tt.stored, tt.incoming), "stored %d, incoming %d", tt.stored, tt.incoming)
-	}
-}

@@ -21,6 +21,9 @@ type Orders interface {
 	Get(ctx context.Context, id string) (Order, error)
 	// ListByUser returns a user's orders, oldest first.
 	ListByUser(ctx context.Context, userID string) ([]Order, error)
+	// Holder returns the active order that holds ticketID (at most one can),
+	// or errs.ErrNotFound when none does.
+	Holder(ctx context.Context, ticketID string) (Order, error)
 	// Transition stores next (from's successor, one version up) with evs in
 	// its outbox, only if the stored order is still at from's version;
 	// otherwise it stores nothing and returns an error matching errs.ErrConflict.
@@ -33,11 +36,9 @@ type Tickets interface {
 	Get(ctx context.Context, id string) (Ticket, error)
 	// GetMany returns the tickets the replica has among ids, by id.
 	GetMany(ctx context.Context, ids []string) (map[string]Ticket, error)
-	// Insert returns ErrTicketKnown if the ticket is there already.
-	Insert(ctx context.Context, t Ticket) error
-	// Update stores t (version stored+1) only if the replica is still at
-	// stored; otherwise an error matching errs.ErrConflict.
-	Update(ctx context.Context, stored int64, t Ticket) error
+	// Apply stores t if the replica has no copy or an older one, and
+	// reports whether it did (CONTRACT.md §3).
+	Apply(ctx context.Context, t Ticket) (bool, error)
 }
 
 // DefaultExpirationWindow is how long an order holds its ticket unless
@@ -95,18 +96,60 @@ func NewService(cfg Config) (*Service, error) {
 
 // Reserve creates userID's order for ticketID. There is no look-up of other
 // orders first: the store's unique reservation index decides, so of many
-// buyers racing for one ticket exactly one gets it.
+// buyers racing for one ticket exactly one gets it. A hold that is past its
+// expiresAt does not stand in the way, even if its timer has not fired yet:
+// it is ended here, as the timer would end it, and the insert tried again.
 func (s *Service) Reserve(ctx context.Context, userID, ticketID string) (Order, error) {
 	t, err := s.tickets.Get(ctx, ticketID)
 	if err != nil {
 		return Order{}, fmt.Errorf("reserve: %w", err)
 	}
 	o := New(primitive.NewObjectID().Hex(), userID, t, s.now(), s.window)
-	if err := s.orders.Insert(ctx, o, o.CreatedEvent()); err != nil {
-		return Order{}, fmt.Errorf("reserve: %w", err)
+	for attempt := 1; ; attempt++ {
+		err := s.orders.Insert(ctx, o, o.CreatedEvent())
+		if err == nil {
+			s.notify(o.ID)
+			return o, nil
+		}
+		if !errors.Is(err, ErrTicketReserved) || attempt == maxAttempts {
+			return Order{}, fmt.Errorf("reserve: %w", err)
+		}
+		retry, lerr := s.endLapsedHold(ctx, ticketID)
+		if lerr != nil {
+			return Order{}, fmt.Errorf("reserve: end the lapsed hold on ticket %s: %w", ticketID, lerr)
+		}
+		if !retry {
+			return Order{}, fmt.Errorf("reserve: %w", err)
+		}
 	}
-	s.notify(o.ID)
-	return o, nil
+}
+
+// endLapsedHold cancels the order holding ticketID if its hold has lapsed.
+// It is the expiration path's cancel (Expire): one versioned transition to
+// cancelled that frees the reservation and stores order:cancelled, so of the
+// timer, a user's cancel and any number of buyers taking over, exactly one
+// cancels and announces it; the others find it cancelled and store nothing.
+// retry is false when the holder still holds the ticket by right (its time
+// is not up, or it is paid).
+func (s *Service) endLapsedHold(ctx context.Context, ticketID string) (retry bool, err error) {
+	holder, err := s.orders.Holder(ctx, ticketID)
+	if errors.Is(err, errs.ErrNotFound) {
+		return true, nil // released since our insert failed
+	}
+	if err != nil {
+		return false, err
+	}
+	if !holder.Lapsed(s.now()) {
+		return false, nil
+	}
+	err = s.transition(ctx, holder.ID, func(o Order) (Order, bool, error) {
+		if !o.Lapsed(s.now()) {
+			return o, false, nil // cancelled by another path, or paid, meanwhile
+		}
+		next, changed := o.Expire()
+		return next, changed, nil
+	}, cancelledEvent)
+	return err == nil, err
 }
 
 // ListForUser returns userID's orders, every status, oldest first, each with
@@ -239,42 +282,13 @@ func (s *Service) transition(ctx context.Context, id string,
 	}
 }
 
-// AddTicket handles ticket:created. A repeat is not an error.
-func (s *Service) AddTicket(ctx context.Context, t Ticket) error {
-	err := s.tickets.Insert(ctx, t)
-	if err != nil && !errors.Is(err, ErrTicketKnown) {
-		return fmt.Errorf("add ticket %s: %w", t.ID, err)
+// ApplyTicket handles ticket:created and ticket:updated. Both carry the
+// whole ticket, so the replica keeps whichever version is newest: an event
+// that overtook its predecessor is applied at once, and the predecessor, a
+// repeat or anything older is acked without change (CONTRACT.md §3).
+func (s *Service) ApplyTicket(ctx context.Context, t Ticket) error {
+	if _, err := s.tickets.Apply(ctx, t); err != nil {
+		return fmt.Errorf("apply ticket %s version %d: %w", t.ID, t.Version, err)
 	}
 	return nil
-}
-
-// UpdateTicket handles ticket:updated: apply version v only on top of v-1,
-// ignore what was applied already, and return ErrTicketUnknown or
-// ErrUpdateOutOfOrder while an earlier event is missing.
-func (s *Service) UpdateTicket(ctx context.Context, t Ticket) error {
-	for attempt := 1; ; attempt++ {
-		stored, err := s.tickets.Get(ctx, t.ID)
-		if errors.Is(err, errs.ErrNotFound) {
-			return fmt.Errorf("update ticket %s to version %d: %w", t.ID, t.Version, ErrTicketUnknown)
-		}
-		if err != nil {
-			return fmt.Errorf("update ticket %s: %w", t.ID, err)
-		}
-		switch NextReplicaStep(stored.Version, t.Version) {
-		case ReplicaSkip:
-			return nil
-		case ReplicaWait:
-			return fmt.Errorf("update ticket %s to version %d at version %d: %w",
-				t.ID, t.Version, stored.Version, ErrUpdateOutOfOrder)
-		}
-		err = s.tickets.Update(ctx, stored.Version, t)
-		if err == nil {
-			return nil
-		}
-		// A conflict is a concurrent delivery of this or a later update; the
-		// re-read decides whether anything is left to do.
-		if !errors.Is(err, errs.ErrConflict) || attempt == maxAttempts {
-			return fmt.Errorf("update ticket %s: %w", t.ID, err)
-		}
-	}
 }

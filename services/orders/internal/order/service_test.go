@@ -2,6 +2,7 @@ package order_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -79,9 +80,9 @@ func (m *memOrders) Transition(_ context.Context, from, next order.Order, evs ..
 }
 
 type memTickets struct {
-	mu        sync.Mutex
-	tickets   map[string]order.Ticket
-	interfere func(stored *order.Ticket)
+	mu      sync.Mutex
+	tickets map[string]order.Ticket
+	fail    error // when set, Apply fails with it
 }
 
 func (m *memTickets) Get(_ context.Context, id string) (order.Ticket, error) {
@@ -106,29 +107,19 @@ func (m *memTickets) GetMany(_ context.Context, ids []string) (map[string]order.
 	return out, nil
 }
 
-func (m *memTickets) Insert(_ context.Context, t order.Ticket) error {
+// Apply keeps the newest version, as the real store does (its rule is
+// tested in common/mongox and over FerretDB in the store and app tests).
+func (m *memTickets) Apply(_ context.Context, t order.Ticket) (bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if _, ok := m.tickets[t.ID]; ok {
-		return order.ErrTicketKnown
+	if m.fail != nil {
+		return false, m.fail
+	}
+	if cur, ok := m.tickets[t.ID]; ok && cur.Version >= t.Version {
+		return false, nil
 	}
 	m.tickets[t.ID] = t
-	return nil
-}
-
-func (m *memTickets) Update(_ context.Context, stored int64, t order.Ticket) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	cur := m.tickets[t.ID]
-	if m.interfere != nil {
-		m.interfere(&cur)
-		m.tickets[t.ID] = cur
-	}
-	if cur.Version != stored {
-		return errs.ErrConflict
-	}
-	m.tickets[t.ID] = t
-	return nil
+	return true, nil
 }
 
 type fixture struct {
@@ -303,7 +294,7 @@ func TestExpireAndComplete(t *testing.T) {
 	assert.Len(t, f.orders.events, 1, "only order:created; completing publishes nothing")
 }
 
-func TestTicketReplicaRules(t *testing.T) {
+func TestApplyTicket(t *testing.T) {
 	ctx := context.Background()
 	const id = "00000000000000000000abcd"
 	v := func(n int64) order.Ticket {
@@ -311,21 +302,13 @@ func TestTicketReplicaRules(t *testing.T) {
 	}
 
 	f := newFixture(t)
-	assert.ErrorIs(t, f.svc.UpdateTicket(ctx, v(1)), order.ErrTicketUnknown, "update before create waits")
-	require.NoError(t, f.svc.AddTicket(ctx, v(0)))
-	require.NoError(t, f.svc.AddTicket(ctx, v(0)), "repeated create is acked")
-	assert.ErrorIs(t, f.svc.UpdateTicket(ctx, v(2)), order.ErrUpdateOutOfOrder, "a gap waits")
-	require.NoError(t, f.svc.UpdateTicket(ctx, v(1)))
-	require.NoError(t, f.svc.UpdateTicket(ctx, v(2)))
-	require.NoError(t, f.svc.UpdateTicket(ctx, v(1)), "an old update is acked and ignored")
-	require.NoError(t, f.svc.AddTicket(ctx, v(0)), "a create after updates changes nothing")
+	require.NoError(t, f.svc.ApplyTicket(ctx, v(2)), "an update before its create is applied")
+	require.NoError(t, f.svc.ApplyTicket(ctx, v(1)), "an older one is acked")
+	require.NoError(t, f.svc.ApplyTicket(ctx, v(0)), "so is the create")
 	assert.Equal(t, v(2), f.tickets.tickets[id])
 
-	// Another delivery of v3 lands between our read and our write.
-	f.tickets.interfere = func(s *order.Ticket) {
-		f.tickets.interfere = nil
-		*s = v(3)
-	}
-	require.NoError(t, f.svc.UpdateTicket(ctx, v(3)), "the re-read finds it applied")
-	assert.Equal(t, v(3), f.tickets.tickets[id])
+	// A store failure is the one thing left for redelivery.
+	down := errors.New("store down")
+	f.tickets.fail = down
+	assert.ErrorIs(t, f.svc.ApplyTicket(ctx, v(3)), down)
 }

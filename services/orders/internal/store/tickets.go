@@ -80,35 +80,15 @@ func (s *Tickets) GetMany(ctx context.Context, ids []string) (map[string]order.T
 	return out, nil
 }
 
-// Insert adds a ticket; order.ErrTicketKnown if the replica has it already.
-func (s *Tickets) Insert(ctx context.Context, t order.Ticket) error {
+// Apply stores t's title and price at t's version if the replica has no
+// copy of the ticket or an older one; applied is false when it holds t's
+// version or a newer one (mongox.ApplyNewer, CONTRACT.md §3).
+func (s *Tickets) Apply(ctx context.Context, t order.Ticket) (applied bool, err error) {
 	oid, err := primitive.ObjectIDFromHex(t.ID)
 	if err != nil {
-		return fmt.Errorf("store: ticket id %q: %w", t.ID, err)
+		return false, fmt.Errorf("store: ticket id %q: %w", t.ID, err)
 	}
-	_, err = s.coll.InsertOne(ctx, ticketDoc{ID: oid, Title: t.Title, Price: t.Price, Version: t.Version})
-	if mongox.IsDuplicateKey(err) {
-		return order.ErrTicketKnown
-	}
-	if err != nil {
-		return fmt.Errorf("insert ticket %s: %w", t.ID, err)
-	}
-	return nil
-}
-
-// Update stores t's title and price at version stored+1, only if the replica
-// is still at stored (errs.ErrConflict otherwise).
-func (s *Tickets) Update(ctx context.Context, stored int64, t order.Ticket) error {
-	if t.Version != stored+1 {
-		return fmt.Errorf("store: ticket %s update to version %d is not one above %d", t.ID, t.Version, stored)
-	}
-	oid, err := primitive.ObjectIDFromHex(t.ID)
-	if err != nil {
-		return errs.Wrap(errs.ErrNotFound, err)
-	}
-	return mongox.UpdateVersioned(ctx, s.coll, oid, stored, mongox.Change{
-		Set: bson.M{"title": t.Title, "price": t.Price},
-	})
+	return mongox.ApplyNewer(ctx, s.coll, oid, t.Version, bson.M{"title": t.Title, "price": t.Price})
 }
 
 func (d ticketDoc) toTicket() order.Ticket {

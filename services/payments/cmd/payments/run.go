@@ -11,6 +11,7 @@ import (
 
 	"github.com/ticketing/common/boot"
 	"github.com/ticketing/common/config"
+	"github.com/ticketing/common/mongox"
 	"github.com/ticketing/services/payments/app"
 )
 
@@ -64,6 +65,8 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) (err
 		Logger:         logger,
 		Stripe:         app.NewStripeClient(cfg.stripe),
 		TrustedProxies: cfg.TrustedProxies,
+		MaxInFlight:    cfg.MaxInFlight,
+		Relay:          mongox.RelayOptions{Workers: cfg.RelayWorkers},
 	})
 	if err != nil {
 		return err

@@ -39,7 +39,9 @@ func Start(conn *events.Conn, svc *payment.Service, opts ...events.ListenOption)
 	return started, nil
 }
 
-// OrderCreated adds the order to the replica; a repeat is acked.
+// OrderCreated feeds the orders replica; a repeat, or a create heard after
+// its order's cancel, is acked without change (the latter fills in the
+// order's details).
 func OrderCreated(svc *payment.Service) events.Handler[events.OrderCreated] {
 	return func(ctx context.Context, msg events.OrderCreated, _ events.Meta) error {
 		return svc.AddOrder(ctx, payment.Order{
@@ -49,10 +51,10 @@ func OrderCreated(svc *payment.Service) events.Handler[events.OrderCreated] {
 	}
 }
 
-// OrderCancelled cancels the replica's order on top of its predecessor and
-// refunds it if it was charged. While the predecessor is missing, or a
-// charge or refund of the order is under way, it returns an error so the
-// message comes back after the ack wait.
+// OrderCancelled cancels the replica's order over any older version, even
+// before its order:created, and refunds it if it was charged. Only while a
+// charge or refund of the order is under way (or the store fails) does it
+// return an error, so the message comes back after the ack wait.
 func OrderCancelled(svc *payment.Service) events.Handler[events.OrderCancelled] {
 	return func(ctx context.Context, msg events.OrderCancelled, _ events.Meta) error {
 		return svc.CancelOrder(ctx, msg.ID, msg.Version)

@@ -78,13 +78,6 @@ func TestCheckPayableRefusesInContractOrder(t *testing.T) {
 	}
 }
 
-func TestNextReplicaStep(t *testing.T) {
-	assert.Equal(t, ReplicaApply, NextReplicaStep(0, 1))
-	assert.Equal(t, ReplicaSkip, NextReplicaStep(1, 1))
-	assert.Equal(t, ReplicaSkip, NextReplicaStep(2, 1))
-	assert.Equal(t, ReplicaWait, NextReplicaStep(0, 2))
-}
-
 func TestTransitions(t *testing.T) {
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	lease := Lease{Owner: "me", Until: now.Add(time.Minute)}

@@ -9,55 +9,49 @@ import (
 	"github.com/ticketing/common/errs"
 )
 
-// AddOrder handles order:created. A repeat is not an error.
+// AddOrder handles order:created: the replica keeps the newest version it
+// has heard of; a repeat or an older event is acked without change, except
+// that it fills in the details of an order whose cancellation came first.
+// Such an order stays cancelled.
 func (s *Service) AddOrder(ctx context.Context, o Order) error {
-	err := s.orders.Insert(ctx, o)
-	repeat := errors.Is(err, ErrOrderKnown)
-	if err != nil && !repeat {
+	applied, err := s.orders.ApplyCreated(ctx, o)
+	if err != nil {
 		return fmt.Errorf("add order %s: %w", o.ID, err)
 	}
-	s.log.Debug("order created handled", "orderId", o.ID, "repeat", repeat)
+	// Repeats are otherwise silent; this line shows they were seen.
+	s.log.Debug("order created handled", "orderId", o.ID, "version", o.Version, "applied", applied)
 	return nil
 }
 
-// CancelOrder handles order:cancelled of version: apply it only on top of
-// version-1, then refund the order if it was charged. A cancel stored
-// before (a redelivery) still checks the refund, since the process may have
-// stopped between storing the cancel and refunding.
+// CancelOrder handles order:cancelled of version. A cancel is terminal: it
+// applies over any older version, and before the order:created it keeps a
+// cancelled order that the late order:created never revives. Then the order
+// is refunded if it was charged. A cancel stored before (a redelivery)
+// still checks the refund, since the process may have stopped between
+// storing the cancel and refunding.
 func (s *Service) CancelOrder(ctx context.Context, id string, version int64) error {
-	for attempt := 1; ; attempt++ {
+	applied, err := s.orders.ApplyCancelled(ctx, id, version)
+	if err != nil {
+		return fmt.Errorf("cancel order %s: %w", id, err)
+	}
+	if !applied {
+		// The replica holds this version or a newer one. Only a cancel
+		// stored already leaves a refund to check.
 		o, err := s.orders.Get(ctx, id)
-		if errors.Is(err, errs.ErrNotFound) {
-			return fmt.Errorf("cancel order %s at version %d: %w", id, version, ErrOrderUnknown)
-		}
 		if err != nil {
 			return fmt.Errorf("cancel order %s: %w", id, err)
 		}
-		step := NextReplicaStep(o.Version, version)
-		switch step {
-		case ReplicaWait:
-			return fmt.Errorf("cancel order %s to version %d at version %d: %w", id, version, o.Version, ErrCancelOutOfOrder)
-		case ReplicaSkip:
-			if !o.Cancelled() {
-				return nil
-			}
-		case ReplicaApply:
-			if err := s.orders.Cancel(ctx, o); err != nil {
-				// A conflict is a concurrent delivery of this cancel; the
-				// re-read decides whether anything is left to do.
-				if errors.Is(err, errs.ErrConflict) && attempt < maxAttempts {
-					continue
-				}
-				return fmt.Errorf("cancel order %s: %w", id, err)
-			}
+		if !o.Cancelled() {
+			s.log.Debug("order cancel handled", "orderId", id, "version", version, "applied", false)
+			return nil
 		}
-		if err := s.RefundIfCharged(ctx, o.ID); err != nil {
-			return fmt.Errorf("cancel order %s: %w", id, err)
-		}
-		// Redeliveries are otherwise silent; this line shows they were seen.
-		s.log.Debug("order cancel handled", "orderId", o.ID, "version", version, "applied", step == ReplicaApply)
-		return nil
 	}
+	if err := s.RefundIfCharged(ctx, id); err != nil {
+		return fmt.Errorf("cancel order %s: %w", id, err)
+	}
+	// Redeliveries are otherwise silent; this line shows they were seen.
+	s.log.Debug("order cancel handled", "orderId", id, "version", version, "applied", applied)
+	return nil
 }
 
 // RefundIfCharged refunds a cancelled order's charge, once. While a charge or

@@ -15,13 +15,17 @@ import (
 
 // Orders is what the service needs from the orders replica.
 type Orders interface {
-	// Insert returns ErrOrderKnown if the replica has the order already.
-	Insert(ctx context.Context, o Order) error
+	// ApplyCreated stores o if the replica has no copy or an older one, and
+	// reports whether it did. When the copy is newer but lacks o's details
+	// (its cancellation came first), it fills in UserID, Price and
+	// ExpiresAt and keeps the rest.
+	ApplyCreated(ctx context.Context, o Order) (applied bool, err error)
+	// ApplyCancelled marks order id cancelled at version if the replica has
+	// no copy or an older one, and reports whether it did. With no copy it
+	// keeps a cancelled one without details.
+	ApplyCancelled(ctx context.Context, id string, version int64) (applied bool, err error)
 	// Get returns errs.ErrNotFound for an order the replica does not have.
 	Get(ctx context.Context, id string) (Order, error)
-	// Cancel stores o as cancelled at version o.Version+1, only if the
-	// replica is still at o.Version; otherwise an error matching errs.ErrConflict.
-	Cancel(ctx context.Context, o Order) error
 }
 
 // Payments is what the service needs from the payments collection.
@@ -153,6 +157,11 @@ func (s *Service) claim(ctx context.Context, userID, orderID, token string) (p P
 	o, err := s.orders.Get(ctx, orderID)
 	if err != nil {
 		return Payment{}, false, err
+	}
+	if o.UserID == "" {
+		// Only its cancellation has been heard: whose it is stays unknown
+		// until its order:created, so it is answered as before that event.
+		return Payment{}, false, errs.ErrNotFound
 	}
 	cur, err := s.paymentOf(ctx, o.ID)
 	if err != nil {

@@ -39,22 +39,42 @@ type orderDoc struct {
 // NewOrders uses the orders collection of db.
 func NewOrders(db *mongo.Database) *Orders { return &Orders{coll: db.Collection(OrdersCollection)} }
 
-// Insert adds an order; payment.ErrOrderKnown if the replica has it already.
-func (s *Orders) Insert(ctx context.Context, o payment.Order) error {
+// ApplyCreated stores o if the replica has no copy of the order or an older
+// one (mongox.ApplyNewer). Otherwise, if the copy lacks the order's details
+// because its order:cancelled came first, it fills them in and leaves the
+// version and status alone, so the order stays cancelled.
+func (s *Orders) ApplyCreated(ctx context.Context, o payment.Order) (applied bool, err error) {
 	oid, err := primitive.ObjectIDFromHex(o.ID)
 	if err != nil {
-		return fmt.Errorf("store: order id %q: %w", o.ID, err)
+		return false, fmt.Errorf("store: order id %q: %w", o.ID, err)
 	}
-	_, err = s.coll.InsertOne(ctx, orderDoc{
-		ID: oid, Version: o.Version, UserID: o.UserID, Price: o.Price, Status: o.Status, ExpiresAt: o.ExpiresAt.UTC(),
-	})
-	if mongox.IsDuplicateKey(err) {
-		return payment.ErrOrderKnown
+	details := bson.M{"userId": o.UserID, "price": o.Price, "expiresAt": o.ExpiresAt.UTC()}
+	set := bson.M{"status": o.Status}
+	for k, v := range details {
+		set[k] = v
 	}
+	applied, err = mongox.ApplyNewer(ctx, s.coll, oid, o.Version, set)
+	if err != nil || applied {
+		return applied, err
+	}
+	// Only a record made by a cancel lacks userId; every order:created
+	// carries it. The filter makes a repeat of this fill-in a no-op.
+	_, err = s.coll.UpdateOne(ctx, bson.M{"_id": oid, "userId": bson.M{"$exists": false}}, bson.M{"$set": details})
 	if err != nil {
-		return fmt.Errorf("insert order %s: %w", o.ID, err)
+		return false, fmt.Errorf("fill in order %s: %w", o.ID, err)
 	}
-	return nil
+	return false, nil
+}
+
+// ApplyCancelled marks order id cancelled at version if the replica has no
+// copy or an older one (mongox.ApplyNewer); with no copy, the record it
+// makes holds only the id, the version and the status.
+func (s *Orders) ApplyCancelled(ctx context.Context, id string, version int64) (applied bool, err error) {
+	oid, err := primitive.ObjectIDFromHex(id)
+	if err != nil {
+		return false, fmt.Errorf("store: order id %q: %w", id, err)
+	}
+	return mongox.ApplyNewer(ctx, s.coll, oid, version, bson.M{"status": events.OrderStatusCancelled})
 }
 
 // Get returns errs.ErrNotFound for an order the replica does not have.
@@ -75,16 +95,4 @@ func (s *Orders) Get(ctx context.Context, id string) (payment.Order, error) {
 		ID: doc.ID.Hex(), Version: doc.Version, UserID: doc.UserID, Price: doc.Price,
 		Status: doc.Status, ExpiresAt: doc.ExpiresAt.UTC(),
 	}, nil
-}
-
-// Cancel stores o as cancelled at version o.Version+1 if the replica is still
-// at o.Version (errs.ErrConflict otherwise).
-func (s *Orders) Cancel(ctx context.Context, o payment.Order) error {
-	oid, err := primitive.ObjectIDFromHex(o.ID)
-	if err != nil {
-		return errs.Wrap(errs.ErrNotFound, err)
-	}
-	return mongox.UpdateVersioned(ctx, s.coll, oid, o.Version, mongox.Change{
-		Set: bson.M{"status": events.OrderStatusCancelled},
-	})
 }

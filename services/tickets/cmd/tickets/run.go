@@ -9,6 +9,7 @@ import (
 
 	"github.com/ticketing/common/boot"
 	"github.com/ticketing/common/config"
+	"github.com/ticketing/common/mongox"
 	"github.com/ticketing/services/tickets/app"
 )
 
@@ -43,6 +44,8 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) (err
 		Sessions:       conns.Sessions,
 		Logger:         logger,
 		TrustedProxies: cfg.TrustedProxies,
+		MaxInFlight:    cfg.MaxInFlight,
+		Relay:          mongox.RelayOptions{Workers: cfg.RelayWorkers},
 	})
 	if err != nil {
 		return err

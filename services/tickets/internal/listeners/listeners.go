@@ -12,28 +12,18 @@ import (
 	"github.com/ticketing/services/tickets/internal/ticket"
 )
 
-// DefaultMaxWaits is how often an order:created for a ticket that another
-// order still holds is left unacked, waiting for that order's cancellation,
-// before it is dropped as poison: about a minute at the 5 s ack wait.
-const DefaultMaxWaits = 12
-
 // Listeners handles order:created and order:cancelled.
 type Listeners struct {
-	tickets  *ticket.Service
-	log      *slog.Logger
-	maxWaits uint32
+	tickets *ticket.Service
+	log     *slog.Logger
 }
 
-// New returns the handlers; a nil logger discards. maxWaits <= 0 means
-// DefaultMaxWaits.
-func New(tickets *ticket.Service, logger *slog.Logger, maxWaits int) *Listeners {
+// New returns the handlers; a nil logger discards.
+func New(tickets *ticket.Service, logger *slog.Logger) *Listeners {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	if maxWaits <= 0 {
-		maxWaits = DefaultMaxWaits
-	}
-	return &Listeners{tickets: tickets, log: logger.With("component", "listeners"), maxWaits: uint32(maxWaits)}
+	return &Listeners{tickets: tickets, log: logger.With("component", "listeners")}
 }
 
 // Subscribe starts both listeners in the tickets service's durable queue
@@ -50,31 +40,27 @@ func (l *Listeners) Subscribe(conn *events.Conn, opts ...events.ListenOption) ([
 	return []*events.Listener{created, cancelled}, nil
 }
 
-// OrderCreated reserves the order's ticket. A repeated event, or one for an
-// order whose cancellation came first, changes nothing. A ticket another
-// order holds is waited for (the message is redelivered) since the other
-// order's cancellation is on its way on another channel; after maxWaits
-// redeliveries the message is dropped as poison and logged.
-func (l *Listeners) OrderCreated(ctx context.Context, msg events.OrderCreated, meta events.Meta) error {
-	_, changed, err := l.tickets.Reserve(ctx, msg.Ticket.ID, msg.ID)
+// OrderCreated reserves the order's ticket (ticket.Ticket.Reserve). A
+// ticket another order holds is taken over at once: that order's
+// cancellation is on its way on the other channel, and nothing is left for
+// redelivery. A repeated event, or one for an order whose cancellation came
+// first, changes nothing.
+func (l *Listeners) OrderCreated(ctx context.Context, msg events.OrderCreated, _ events.Meta) error {
+	t, changed, err := l.tickets.Reserve(ctx, msg.Ticket.ID, msg.ID)
 	switch {
 	case errors.Is(err, ticket.ErrNotFound):
 		return fmt.Errorf("%w: order %s names unknown ticket %s", events.ErrPoison, msg.ID, msg.Ticket.ID)
-	case errors.Is(err, ticket.ErrHeldByAnotherOrder) && meta.RedeliveryCount >= l.maxWaits:
-		return fmt.Errorf("%w: order %s: ticket %s is still held by another order after %d redeliveries",
-			events.ErrPoison, msg.ID, msg.Ticket.ID, meta.RedeliveryCount)
-	case errors.Is(err, ticket.ErrHeldByAnotherOrder):
-		return fmt.Errorf("order %s: ticket %s: %w; waiting for its cancellation", msg.ID, msg.Ticket.ID, err)
 	case err != nil:
 		return fmt.Errorf("reserve ticket %s for order %s: %w", msg.Ticket.ID, msg.ID, err)
 	}
 	if changed {
-		l.log.Debug("ticket reserved", "ticket", msg.Ticket.ID, "order", msg.ID)
+		l.log.Debug("ticket reserved", "ticket", msg.Ticket.ID, "order", msg.ID, "standby", t.StandbyOrders)
 	}
 	return nil
 }
 
-// OrderCancelled frees the order's ticket if that order holds it.
+// OrderCancelled frees the order's ticket if that order holds it, or hands
+// it to an order on standby (ticket.Ticket.Release).
 func (l *Listeners) OrderCancelled(ctx context.Context, msg events.OrderCancelled, _ events.Meta) error {
 	t, changed, err := l.tickets.Release(ctx, msg.Ticket.ID, msg.ID)
 	switch {

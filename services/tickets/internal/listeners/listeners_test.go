@@ -21,7 +21,7 @@ import (
 )
 
 // waitFor is generous for -race on a shared 2-core machine; a pass takes
-// milliseconds (or one ack wait where a redelivery is the point).
+// milliseconds.
 const (
 	waitFor = 20 * time.Second
 	tick    = 20 * time.Millisecond
@@ -74,7 +74,7 @@ func newHarness(t *testing.T, opts ...events.ListenOption) *harness {
 
 	h.svc = ticket.NewService(h.store)
 	opts = append([]events.ListenOption{events.WithLogger(logger), events.WithAckWait(time.Second)}, opts...)
-	subs, err := listeners.New(h.svc, logger, 0).Subscribe(conn, opts...)
+	subs, err := listeners.New(h.svc, logger).Subscribe(conn, opts...)
 	require.NoError(t, err)
 	t.Cleanup(func() {
 		for _, s := range subs {
@@ -243,9 +243,11 @@ func TestCancellationBeforeCreation(t *testing.T) {
 }
 
 // A new order for a ticket whose previous order's cancellation has not
-// arrived yet waits for it (redelivery), then reserves the ticket.
-func TestOrderWaitsForThePreviousCancellation(t *testing.T) {
-	h := newHarness(t)
+// arrived yet takes it over at once, without a redelivery; the previous
+// order's cancellation, and repeats of either order:created, then change
+// who holds it no more.
+func TestNewOrderTakesOverWithoutRedelivery(t *testing.T) {
+	h := newHarness(t, events.WithWorkers(1))
 	tk := h.newTicket(t)
 	first, second := newID(), newID()
 	h.created(t, first, tk)
@@ -253,18 +255,77 @@ func TestOrderWaitsForThePreviousCancellation(t *testing.T) {
 		assert.Equal(c, first, h.find(c, tk.ID).OrderID)
 	}, waitFor, tick)
 
+	start := time.Now()
 	h.created(t, second, tk)
-	require.Eventually(t, func() bool {
-		return bytes.Contains([]byte(h.logs.String()), []byte("ticket is held by another order"))
-	}, waitFor, tick, "the second order is left unacked")
-	assert.Equal(t, first, h.find(t, tk.ID).OrderID)
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		got := h.find(c, tk.ID)
+		assert.Equal(c, second, got.OrderID)
+		assert.Equal(c, []string{first}, got.StandbyOrders)
+		assert.Equal(c, int64(2), got.Version)
+	}, waitFor, tick)
+	t.Logf("taken over %v after order:created was published (ack wait 1 s)", time.Since(start))
 
 	h.cancelled(t, first, tk)
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		got := h.find(c, tk.ID)
-		assert.Equal(c, second, got.OrderID, "the redelivered order:created reserves it")
+		assert.Contains(c, got.ReleasedOrders, first)
+		assert.Empty(c, got.StandbyOrders)
+	}, waitFor, tick)
+
+	// Stale and repeated order:created of both orders, then a sentinel
+	// behind them on the same channel.
+	h.created(t, first, tk)
+	h.created(t, second, tk)
+	sentinel := h.newTicket(t)
+	h.created(t, newID(), sentinel)
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		assert.True(c, h.find(c, sentinel.ID).Reserved())
+	}, waitFor, tick)
+	got := h.find(t, tk.ID)
+	assert.Equal(t, second, got.OrderID, "the late cancel and the repeats leave the new order holding")
+	assert.Equal(t, int64(3), got.Version, "reserved, taken over, first's cancel recorded; the repeats wrote nothing")
+
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		var holders []string
+		for _, u := range h.updatesOf(tk.ID) {
+			holders = append(holders, u.OrderID)
+		}
+		assert.Equal(c, []string{first, second, second}, holders, "ticket:updated v1..v3 name the holder of their version")
+	}, waitFor, tick)
+	assert.NotContains(t, h.logs.String(), "handler failed", "nothing was left for redelivery")
+}
+
+// An order:created that comes after a newer order's (the older order was
+// cancelled, but neither its creation nor its cancellation had arrived)
+// takes the ticket only until its own cancellation arrives, which hands the
+// ticket back to the newer order.
+func TestLateCreateOfAnOlderOrder(t *testing.T) {
+	h := newHarness(t, events.WithWorkers(1))
+	tk := h.newTicket(t)
+	older, newer := newID(), newID()
+	h.created(t, newer, tk)
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		assert.Equal(c, newer, h.find(c, tk.ID).OrderID)
+	}, waitFor, tick)
+	h.created(t, older, tk)
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		assert.Equal(c, []string{newer}, h.find(c, tk.ID).StandbyOrders)
+	}, waitFor, tick)
+
+	h.cancelled(t, older, tk)
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		got := h.find(c, tk.ID)
+		assert.Equal(c, newer, got.OrderID, "handed back")
+		assert.Empty(c, got.StandbyOrders)
 		assert.Equal(c, int64(3), got.Version)
 	}, waitFor, tick)
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		ups := h.updatesOf(tk.ID)
+		if assert.Len(c, ups, 3) {
+			assert.Equal(c, newer, ups[2].OrderID)
+		}
+	}, waitFor, tick)
+	assert.NotContains(t, h.logs.String(), "handler failed", "nothing was left for redelivery")
 }
 
 func TestUnknownTicketIsPoison(t *testing.T) {

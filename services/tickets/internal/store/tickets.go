@@ -34,6 +34,7 @@ type ticketDoc struct {
 	Version        int64                `bson:"version"`
 	OrderID        string               `bson:"orderId,omitempty"`
 	ReleasedOrders []string             `bson:"releasedOrders,omitempty"`
+	StandbyOrders  []string             `bson:"standbyOrders,omitempty"`
 	Outbox         []mongox.OutboxEvent `bson:"outbox,omitempty"`
 }
 
@@ -68,7 +69,7 @@ func (s *Tickets) Insert(ctx context.Context, t ticket.Ticket) (ticket.Ticket, e
 	}
 	doc := ticketDoc{
 		ID: id, Title: t.Title, Price: t.Price, UserID: t.UserID, Version: t.Version,
-		OrderID: t.OrderID, ReleasedOrders: t.ReleasedOrders,
+		OrderID: t.OrderID, ReleasedOrders: t.ReleasedOrders, StandbyOrders: t.StandbyOrders,
 		Outbox: []mongox.OutboxEvent{ev},
 	}
 	if _, err := s.coll.InsertOne(ctx, doc); err != nil {
@@ -122,10 +123,15 @@ func (s *Tickets) Update(ctx context.Context, t ticket.Ticket) error {
 	} else {
 		ch.Unset = append(ch.Unset, "orderId")
 	}
-	if len(t.ReleasedOrders) > 0 {
-		ch.Set["releasedOrders"] = t.ReleasedOrders
-	} else {
-		ch.Unset = append(ch.Unset, "releasedOrders")
+	for _, f := range []struct {
+		name string
+		ids  []string
+	}{{"releasedOrders", t.ReleasedOrders}, {"standbyOrders", t.StandbyOrders}} {
+		if len(f.ids) > 0 {
+			ch.Set[f.name] = f.ids
+		} else {
+			ch.Unset = append(ch.Unset, f.name)
+		}
 	}
 	if err := mongox.UpdateVersioned(ctx, s.coll, oid, t.Version-1, ch); err != nil {
 		return err
@@ -150,7 +156,7 @@ func (s *Tickets) List(ctx context.Context, p ticket.Page) ([]ticket.Ticket, err
 	opts := options.Find().
 		SetSort(bson.D{{Key: "_id", Value: -1}}).
 		SetLimit(int64(p.Limit)).
-		SetProjection(bson.M{"outbox": 0, "releasedOrders": 0})
+		SetProjection(bson.M{"outbox": 0, "releasedOrders": 0, "standbyOrders": 0})
 	cur, err := s.coll.Find(ctx, filter, opts)
 	if err != nil {
 		return nil, fmt.Errorf("list tickets: %w", err)
@@ -169,7 +175,7 @@ func (s *Tickets) List(ctx context.Context, p ticket.Page) ([]ticket.Ticket, err
 func (d ticketDoc) ticket() ticket.Ticket {
 	return ticket.Ticket{
 		ID: d.ID.Hex(), Title: d.Title, Price: d.Price, UserID: d.UserID,
-		Version: d.Version, OrderID: d.OrderID, ReleasedOrders: d.ReleasedOrders,
+		Version: d.Version, OrderID: d.OrderID, ReleasedOrders: d.ReleasedOrders, StandbyOrders: d.StandbyOrders,
 	}
 }
 

@@ -75,8 +75,7 @@ func TestUpdateIsVersionedAndCarriesTicketUpdated(t *testing.T) {
 	tk, err := s.Insert(ctx, ticket.Ticket{Title: "concert", Price: 20, UserID: seller})
 	require.NoError(t, err)
 
-	held, changed, err := tk.Reserve(orderA)
-	require.NoError(t, err)
+	held, changed := tk.Reserve(orderA)
 	require.True(t, changed)
 	require.NoError(t, s.Update(ctx, held))
 	got, err := s.Find(ctx, tk.ID)
@@ -113,6 +112,37 @@ func TestUpdateIsVersionedAndCarriesTicketUpdated(t *testing.T) {
 	assert.NotContains(t, raw, "orderId", "released means the field is gone, not null")
 }
 
+// The reservation bookkeeping is stored and read back whole, and a list
+// that empties goes from the record instead of staying as an empty array.
+func TestStandbyAndReleasedOrdersAreStored(t *testing.T) {
+	s, _ := newStore(t)
+	ctx := context.Background()
+	const orderB = "0000000000000000000000b1"
+	tk, err := s.Insert(ctx, ticket.Ticket{Title: "concert", Price: 20, UserID: seller})
+	require.NoError(t, err)
+
+	held, _ := tk.Reserve(orderA)
+	taken, _ := held.Reserve(orderB)
+	handedBack, _ := taken.Release(orderB)
+	for _, next := range []ticket.Ticket{held, taken, handedBack} {
+		require.NoError(t, s.Update(ctx, next))
+		got, err := s.Find(ctx, tk.ID)
+		require.NoError(t, err)
+		assert.Equal(t, next, got)
+	}
+	assert.Equal(t, orderA, handedBack.OrderID)
+
+	var raw bson.M
+	oid, _ := primitive.ObjectIDFromHex(tk.ID)
+	require.NoError(t, s.Coll().FindOne(ctx, bson.M{"_id": oid}).Decode(&raw))
+	assert.NotContains(t, raw, "standbyOrders")
+	assert.Equal(t, bson.A{orderB}, raw["releasedOrders"])
+	evs := outbox(t, s, tk.ID)
+	require.Len(t, evs, 4)
+	assert.Equal(t, orderB, payload(t, evs[2])["orderId"], "taken over: ticket:updated names the new holder")
+	assert.Equal(t, orderA, payload(t, evs[3])["orderId"], "handed back")
+}
+
 func TestFindUnknown(t *testing.T) {
 	s, _ := newStore(t)
 	_, err := s.Find(context.Background(), primitive.NewObjectID().Hex())
@@ -134,8 +164,7 @@ func TestListForSaleNewestFirst(t *testing.T) {
 	for _, i := range []int{2, 3, 5} {
 		tk, err := s.Find(ctx, ids[i])
 		require.NoError(t, err)
-		held, _, err := tk.Reserve(orderA)
-		require.NoError(t, err)
+		held, _ := tk.Reserve(orderA)
 		require.NoError(t, s.Update(ctx, held))
 		if i == 3 {
 			free, _ := held.Release(orderA)
@@ -169,6 +198,7 @@ func TestListForSaleNewestFirst(t *testing.T) {
 			assert.Equal(t, tt.want, idsOf(got))
 			for _, tk := range got {
 				assert.Empty(t, tk.ReleasedOrders, "the list reads only what it shows")
+				assert.Empty(t, tk.StandbyOrders)
 			}
 		})
 	}

@@ -64,20 +64,21 @@ func (s *Service) Edit(ctx context.Context, id, userID string, d Draft) (Ticket,
 	})
 }
 
-// Reserve records that orderID holds ticket id. It returns the ticket and
-// whether it changed; an order seen before changes nothing.
+// Reserve records that orderID holds ticket id (Ticket.Reserve). It returns
+// the ticket and whether it changed; an order seen before changes nothing.
 func (s *Service) Reserve(ctx context.Context, id, orderID string) (Ticket, bool, error) {
 	var changed bool
 	t, err := s.change(ctx, id, func(t Ticket) (Ticket, bool, error) {
-		next, ch, err := t.Reserve(orderID)
+		next, ch := t.Reserve(orderID)
 		changed = ch
-		return next, ch, err
+		return next, ch, nil
 	})
 	return t, changed, err
 }
 
-// Release records that orderID was cancelled, freeing ticket id if that
-// order held it. It returns the ticket and whether it changed.
+// Release records that orderID was cancelled, freeing ticket id (or
+// handing it to an order on standby) if that order held it
+// (Ticket.Release). It returns the ticket and whether it changed.
 func (s *Service) Release(ctx context.Context, id, orderID string) (Ticket, bool, error) {
 	var changed bool
 	t, err := s.change(ctx, id, func(t Ticket) (Ticket, bool, error) {

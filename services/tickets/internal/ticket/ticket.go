@@ -4,7 +4,6 @@
 package ticket
 
 import (
-	"errors"
 	"slices"
 
 	"github.com/ticketing/common/errs"
@@ -26,10 +25,15 @@ type Ticket struct {
 	// creation after) the order it ends; without this memory such an order
 	// would hold the ticket for good.
 	ReleasedOrders []string
+	// StandbyOrders are the orders whose order:created this ticket has seen
+	// but that do not hold it now, and whose cancellation has not been seen
+	// yet, oldest first. See Reserve.
+	StandbyOrders []string
 }
 
-// MaxReleasedOrders bounds the memory of cancelled orders kept per ticket:
-// far more than can be in flight for one ticket at once.
+// MaxReleasedOrders bounds the memory of cancelled orders kept per ticket,
+// and of orders on standby: far more than can be in flight for one ticket
+// at once.
 const MaxReleasedOrders = 50
 
 // Errors the routes and listeners answer with.
@@ -37,10 +41,6 @@ var (
 	ErrNotFound = errs.ErrNotFound
 	ErrNotOwner = errs.ErrNotAuthorized
 	ErrReserved = errs.BadRequest("Cannot edit a reserved ticket")
-	// ErrHeldByAnotherOrder means an order asked for a ticket another order
-	// holds. Orders' unique index allows one active order per ticket, so this
-	// is the previous order's cancellation not having arrived yet.
-	ErrHeldByAnotherOrder = errors.New("ticket is held by another order")
 )
 
 // Reserved reports whether an order holds the ticket.
@@ -62,43 +62,71 @@ func (t Ticket) Edit(userID string, d Draft) (Ticket, error) {
 	return next, nil
 }
 
-// Reserve returns the ticket held by orderID. changed is false when there is
-// nothing to do: the order already holds it, or was cancelled already.
-func (t Ticket) Reserve(orderID string) (next Ticket, changed bool, err error) {
-	switch {
-	case t.OrderID == orderID, slices.Contains(t.ReleasedOrders, orderID):
-		return t, false, nil
-	case t.Reserved():
-		return t, false, ErrHeldByAnotherOrder
+// Reserve returns the ticket after orderID's order:created. changed is
+// false when there is nothing to do: the order was seen before (it holds
+// the ticket, waits on standby, or was cancelled already).
+//
+// A ticket another order holds is taken over at once, and the holder goes
+// on standby. The orders service lets one order at a time be active for a
+// ticket (its unique reservation index), so of the orders seen and not yet
+// cancelled, all but one have been cancelled and their order:cancelled is
+// on its way. The one heard last is the likeliest to be the active one; if
+// it is not (an old order:created that came late), its own cancellation
+// comes too, and Release hands the ticket back to the standby. Once every
+// cancellation has arrived, the holder is the active order, whatever order
+// the events came in, and nothing waits for a redelivery.
+func (t Ticket) Reserve(orderID string) (next Ticket, changed bool) {
+	if t.OrderID == orderID || slices.Contains(t.ReleasedOrders, orderID) || slices.Contains(t.StandbyOrders, orderID) {
+		return t, false
 	}
 	next = t.clone()
+	if next.Reserved() {
+		next.StandbyOrders = bounded(append(next.StandbyOrders, next.OrderID))
+	}
 	next.OrderID = orderID
 	next.Version++
-	return next, true, nil
+	return next, true
 }
 
-// Release returns the ticket after orderID was cancelled: free again if that
-// order held it, untouched otherwise except that the order is remembered, so
-// a late order:created for it reserves nothing. changed is false when the
-// cancellation was seen before.
+// Release returns the ticket after orderID was cancelled. If that order held
+// it, the order that last went on standby takes it over, or else it is free
+// again; an order on standby just leaves. Either way the order is
+// remembered, so a late order:created for it reserves nothing. changed is
+// false when the cancellation was seen before.
 func (t Ticket) Release(orderID string) (next Ticket, changed bool) {
 	if slices.Contains(t.ReleasedOrders, orderID) {
 		return t, false
 	}
 	next = t.clone()
-	if next.OrderID == orderID {
+	switch {
+	case next.OrderID == orderID && len(next.StandbyOrders) > 0:
+		last := len(next.StandbyOrders) - 1
+		next.OrderID = next.StandbyOrders[last]
+		next.StandbyOrders = next.StandbyOrders[:last]
+	case next.OrderID == orderID:
 		next.OrderID = ""
+	default:
+		next.StandbyOrders = slices.DeleteFunc(next.StandbyOrders, func(id string) bool { return id == orderID })
 	}
-	next.ReleasedOrders = append(next.ReleasedOrders, orderID)
-	if n := len(next.ReleasedOrders); n > MaxReleasedOrders {
-		next.ReleasedOrders = next.ReleasedOrders[n-MaxReleasedOrders:]
+	if len(next.StandbyOrders) == 0 {
+		next.StandbyOrders = nil // as the store reads back a list it has removed
 	}
+	next.ReleasedOrders = bounded(append(next.ReleasedOrders, orderID))
 	next.Version++
 	return next, true
+}
+
+// bounded keeps the newest MaxReleasedOrders ids.
+func bounded(ids []string) []string {
+	if n := len(ids); n > MaxReleasedOrders {
+		return ids[n-MaxReleasedOrders:]
+	}
+	return ids
 }
 
 // clone copies t so that changing the copy's slice never changes t's.
 func (t Ticket) clone() Ticket {
 	t.ReleasedOrders = slices.Clone(t.ReleasedOrders)
+	t.StandbyOrders = slices.Clone(t.StandbyOrders)
 	return t
 }

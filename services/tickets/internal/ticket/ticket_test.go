@@ -55,21 +55,16 @@ func TestEdit(t *testing.T) {
 func TestReserveAndRelease(t *testing.T) {
 	base := forSale()
 
-	held, changed, err := base.Reserve(orderA)
-	require.NoError(t, err)
+	held, changed := base.Reserve(orderA)
 	assert.True(t, changed)
 	assert.Equal(t, orderA, held.OrderID)
 	assert.Equal(t, base.Version+1, held.Version)
 	assert.True(t, held.Reserved())
 	assert.Empty(t, base.OrderID, "the original is not changed")
 
-	again, changed, err := held.Reserve(orderA)
-	require.NoError(t, err)
+	again, changed := held.Reserve(orderA)
 	assert.False(t, changed, "a repeated order:created changes nothing")
 	assert.Equal(t, held, again)
-
-	_, _, err = held.Reserve(orderB)
-	assert.ErrorIs(t, err, ticket.ErrHeldByAnotherOrder)
 
 	stray, changed := held.Release(orderB)
 	assert.True(t, changed, "another order's cancellation is remembered")
@@ -85,17 +80,75 @@ func TestReserveAndRelease(t *testing.T) {
 	assert.Equal(t, stray.Version+1, free.Version)
 	assert.Equal(t, []string{orderB, orderA}, free.ReleasedOrders)
 
-	late, changed, err := free.Reserve(orderA)
-	require.NoError(t, err)
+	late, changed := free.Reserve(orderA)
 	assert.False(t, changed, "a late or repeated order:created of a cancelled order reserves nothing")
 	assert.Empty(t, late.OrderID)
 
-	// Cancellation first, creation after: the order never holds the ticket.
-	early, _ := base.Release(orderB)
-	after, changed, err := early.Reserve(orderB)
-	require.NoError(t, err)
-	assert.False(t, changed)
-	assert.Empty(t, after.OrderID)
+	taken, changed := held.Reserve(orderB)
+	assert.True(t, changed, "a new order takes a held ticket over at once")
+	assert.Equal(t, orderB, taken.OrderID)
+	assert.Equal(t, []string{orderA}, taken.StandbyOrders)
+	assert.Empty(t, held.StandbyOrders, "the original is not changed")
+}
+
+// The orders service lets one order at a time be active for a ticket: each
+// order below is created only after the one before it was cancelled (here
+// A, then B, then C; C is active unless cancelled too). Whatever order the
+// tickets service hears the events in, once it has heard them all the
+// ticket is held by the active order, or free if there is none; and
+// between events it never has more than one holder.
+func TestReserveAndReleaseInAnyOrder(t *testing.T) {
+	const orderC = "0000000000000000000000c1"
+	created := func(id string) func(ticket.Ticket) (ticket.Ticket, bool) {
+		return func(t ticket.Ticket) (ticket.Ticket, bool) { return t.Reserve(id) }
+	}
+	cancelled := func(id string) func(ticket.Ticket) (ticket.Ticket, bool) {
+		return func(t ticket.Ticket) (ticket.Ticket, bool) { return t.Release(id) }
+	}
+	tests := []struct {
+		name   string
+		events []string // "+X" is X's order:created, "-X" its order:cancelled
+		holder string
+		writes int // events that changed the ticket
+	}{
+		{"in order", []string{"+A", "-A", "+B"}, orderB, 3},
+		{"B before A's cancel: B takes over; A's cancel, late, leaves B holding", []string{"+A", "+B", "-A"}, orderB, 3},
+		{"B, then A's stale create: A holds until its cancel hands the ticket back", []string{"+B", "+A", "-A"}, orderB, 3},
+		{"a cancel before its create: the order never holds", []string{"-A", "+A"}, "", 1},
+		{"a cancel before its create, then the next order", []string{"-A", "+B", "+A"}, orderB, 2},
+		{"duplicates change nothing", []string{"+A", "+A", "+B", "+A", "+B", "-A", "-A", "+A"}, orderB, 3},
+		{"three orders, creates reversed", []string{"+C", "+B", "+A", "-B", "-A"}, orderC, 5},
+		{"three orders, cancels first", []string{"-A", "-B", "+C", "+B", "+A"}, orderC, 3},
+		{"three orders, stale creates between cancels", []string{"+C", "+A", "-A", "+B", "-B"}, orderC, 5},
+		{"all cancelled, any order", []string{"+B", "-C", "+A", "+C", "-A", "-B"}, "", 5},
+	}
+	ids := map[byte]string{'A': orderA, 'B': orderB, 'C': orderC}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tk, writes := forSale(), 0
+			for _, ev := range tt.events {
+				step := created(ids[ev[1]])
+				if ev[0] == '-' {
+					step = cancelled(ids[ev[1]])
+				}
+				next, changed := step(tk)
+				if changed {
+					writes++
+					assert.Equal(t, tk.Version+1, next.Version, "%s bumps the version", ev)
+				} else {
+					assert.Equal(t, tk, next, "%s changes nothing", ev)
+				}
+				assert.NotContains(t, next.StandbyOrders, next.OrderID, "after %s: the holder is not on standby", ev)
+				if len(next.StandbyOrders) > 0 {
+					assert.True(t, next.Reserved(), "after %s: orders on standby only behind a holder", ev)
+				}
+				tk = next
+			}
+			assert.Equal(t, tt.holder, tk.OrderID)
+			assert.Empty(t, tk.StandbyOrders, "every order but the active one was cancelled")
+			assert.Equal(t, tt.writes, writes)
+		})
+	}
 }
 
 func TestReleasedOrdersAreBounded(t *testing.T) {
