@@ -12,7 +12,7 @@ DATA ?= .data
 SERVICES := auth tickets orders expiration payments
 STRIPE_MOCK_VERSION := v0.203.0
 # Debian packages as command:package; a missing command installs its package.
-APT_DEPS := redis-server:redis-server nginx:nginx chromium:chromium
+APT_DEPS := redis-server:redis-server nginx:nginx chromium:chromium jq:jq
 # How long `make test` waits for the launcher to bring the dependencies up.
 UP_TIMEOUT ?= 120
 

@@ -17,6 +17,7 @@ import (
 
 func TestOpen(t *testing.T) {
 	bus := testkit.NATS(t)
+	js := testkit.NATS(t, testkit.WithBus(events.BusJetStream))
 	db := testkit.MongoDB(t)
 	natsCfg := func() events.Config {
 		return events.Config{URL: bus.URL(), ClusterID: testkit.NATSClusterID, ClientID: testkit.UniqueClientID(t)}
@@ -32,6 +33,9 @@ func TestOpen(t *testing.T) {
 		}, db.Name(), true, true},
 		{"no database in the URI: the service's name", boot.Settings{MongoURI: testkit.MongoURI(t, "")}, "svc", false, false},
 		{"NATS only", boot.Settings{NATS: natsCfg()}, "", true, false},
+		{"JetStream only", boot.Settings{NATS: events.Config{
+			Bus: events.BusJetStream, URL: js.URL(), ClientID: testkit.UniqueClientID(t),
+		}}, "", true, false},
 		{"nothing", boot.Settings{}, "", false, false},
 	}
 	for _, tt := range tests {

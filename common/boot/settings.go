@@ -7,6 +7,7 @@ package boot
 
 import (
 	"strings"
+	"time"
 
 	"github.com/ticketing/common/config"
 	"github.com/ticketing/common/events"
@@ -21,7 +22,9 @@ type Part uint
 const (
 	// Mongo is MONGO_URI.
 	Mongo Part = 1 << iota
-	// NATS is NATS_URL, NATS_CLUSTER_ID and NATS_CLIENT_ID.
+	// NATS is EVENT_BUS, NATS_URL, NATS_CLUSTER_ID (NATS Streaming only),
+	// NATS_CLIENT_ID and, on JetStream, JETSTREAM_REPLICAS,
+	// JETSTREAM_MAX_AGE and JETSTREAM_MAX_BYTES.
 	NATS
 	// Sessions is JWT_KEY, SESSION_TTL, SESSION_COOKIE_NAME and COOKIE_SECURE.
 	Sessions
@@ -32,7 +35,7 @@ const (
 type Settings struct {
 	Port           int            // PORT, default 3000; 0 takes any free port
 	MongoURI       string         // MONGO_URI
-	NATS           events.Config  // NATS_URL, NATS_CLUSTER_ID, NATS_CLIENT_ID
+	NATS           events.Config  // EVENT_BUS, NATS_*, JETSTREAM_*
 	Session        session.Config // JWT_KEY, SESSION_TTL, SESSION_COOKIE_NAME, COOKIE_SECURE
 	LogLevel       string         // LOG_LEVEL, default info
 	TrustedProxies []string       // TRUSTED_PROXIES, comma-separated; nil = httpx's default
@@ -44,6 +47,11 @@ type Settings struct {
 	// mongox.DefaultRelayWorkers. Read with Mongo and NATS, the parts an
 	// outbox needs; zero otherwise.
 	RelayWorkers int
+	// RelaySweepInterval is OUTBOX_SWEEP_INTERVAL, how often the outbox
+	// relay looks for events another process left pending
+	// (mongox.RelayOptions.SweepInterval); default
+	// mongox.DefaultSweepInterval. Read with RelayWorkers.
+	RelaySweepInterval time.Duration
 }
 
 // ReadSettings reads PORT, LOG_LEVEL, TRUSTED_PROXIES, HTTP_MAX_IN_FLIGHT
@@ -55,11 +63,7 @@ func ReadSettings(env *config.Env, parts Part) Settings {
 		s.MongoURI = env.Required("MONGO_URI")
 	}
 	if parts&NATS != 0 {
-		s.NATS = events.Config{
-			URL:       env.Required("NATS_URL"),
-			ClusterID: env.Required("NATS_CLUSTER_ID"),
-			ClientID:  env.Required("NATS_CLIENT_ID"),
-		}
+		s.NATS = readBus(env)
 	}
 	if parts&Sessions != 0 {
 		s.Session = session.Config{
@@ -71,6 +75,7 @@ func ReadSettings(env *config.Env, parts Part) Settings {
 	}
 	if parts&(Mongo|NATS) == Mongo|NATS {
 		s.RelayWorkers = env.Int("OUTBOX_RELAY_WORKERS", mongox.DefaultRelayWorkers, 1, 1024)
+		s.RelaySweepInterval = env.Duration("OUTBOX_SWEEP_INTERVAL", mongox.DefaultSweepInterval)
 	}
 	// Both exist for the database pool's sake: defaults fit MongoDB's, and a
 	// smaller store (FerretDB on one connection, bin/local) sets smaller ones.
@@ -80,4 +85,25 @@ func ReadSettings(env *config.Env, parts Part) Settings {
 		s.TrustedProxies = strings.Split(p, ",")
 	}
 	return s
+}
+
+// readBus reads the event bus's settings: EVENT_BUS picks NATS Streaming
+// (stan, the default) or JetStream, and each reads only its own variables.
+func readBus(env *config.Env) events.Config {
+	c := events.Config{
+		Bus:      events.Bus(env.OneOf("EVENT_BUS", string(events.BusStan), string(events.BusStan), string(events.BusJetStream))),
+		URL:      env.Required("NATS_URL"),
+		ClientID: env.Required("NATS_CLIENT_ID"),
+	}
+	if c.Bus == events.BusStan {
+		c.ClusterID = env.Required("NATS_CLUSTER_ID")
+		return c
+	}
+	// Zero stays zero here; events fills in its defaults.
+	c.JetStream = events.JetStreamConfig{
+		Replicas: env.Int("JETSTREAM_REPLICAS", 0, 1, 5),
+		MaxAge:   env.Duration("JETSTREAM_MAX_AGE", 0),
+		MaxBytes: int64(env.Int("JETSTREAM_MAX_BYTES", 0, 1<<20, 1<<40)),
+	}
+	return c
 }

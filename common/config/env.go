@@ -69,6 +69,21 @@ func (e *Env) Duration(name string, def time.Duration) time.Duration {
 	return d
 }
 
+// OneOf returns a variable that must be one of allowed, or def when unset.
+func (e *Env) OneOf(name, def string, allowed ...string) string {
+	v := strings.TrimSpace(e.getenv(name))
+	if v == "" {
+		return def
+	}
+	for _, a := range allowed {
+		if v == a {
+			return v
+		}
+	}
+	e.problems = append(e.problems, fmt.Sprintf("%s=%q is not one of %s", name, v, strings.Join(allowed, ", ")))
+	return def
+}
+
 // Bool returns a boolean variable ("true", "1", "false", "0"), or def when unset.
 func (e *Env) Bool(name string, def bool) bool {
 	v := strings.TrimSpace(e.getenv(name))

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ticketing/common/events"
+	"github.com/ticketing/common/testkit"
 )
 
 // waitFor bounds every wait on the bus; generous because -race on a small
@@ -113,4 +114,22 @@ func ctxFor(t testing.TB) context.Context {
 
 func ticket(n int) events.TicketCreated {
 	return events.TicketCreated{ID: oid(n), Version: 0, Title: "ticket", Price: 10, UserID: oid(1000)}
+}
+
+// forEachBus runs test once per bus, in parallel subtests named after it,
+// so every behaviour is checked on NATS Streaming and on JetStream alike.
+func forEachBus(t *testing.T, test func(t *testing.T, bus events.Bus)) {
+	t.Helper()
+	for _, bus := range testkit.Buses() {
+		t.Run(string(bus), func(t *testing.T) {
+			t.Parallel()
+			test(t, bus)
+		})
+	}
+}
+
+// server starts an in-process server of bus for this test.
+func server(t testing.TB, bus events.Bus, opts ...testkit.NATSOption) *testkit.NATSServer {
+	t.Helper()
+	return testkit.NATS(t, append(opts, testkit.WithBus(bus))...)
 }

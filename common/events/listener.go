@@ -8,8 +8,6 @@ import (
 	"runtime/debug"
 	"sync"
 	"time"
-
-	"github.com/nats-io/stan.go"
 )
 
 // ErrPoison is what a handler wraps to say that a message can never be
@@ -19,7 +17,9 @@ var ErrPoison = errors.New("poison message")
 
 // Meta is what the listener knows about a message beyond its payload.
 type Meta struct {
-	Subject         Subject
+	Subject Subject
+	// Sequence is the message's place in its channel on NATS Streaming and
+	// in the stream on JetStream (shared by the six subjects there).
 	Sequence        uint64
 	Redelivered     bool
 	RedeliveryCount uint32
@@ -74,7 +74,7 @@ type Listener struct {
 	subject Subject
 	group   string
 
-	jobs     chan *stan.Msg
+	jobs     chan delivery
 	quit     chan struct{}
 	workers  sync.WaitGroup
 	stopOnce sync.Once
@@ -83,6 +83,8 @@ type Listener struct {
 // Listen subscribes handler to T's subject in the durable queue group group
 // (the durable name is the group name, so the group's position survives
 // restarts), starting from the first available message when the group is new.
+// On JetStream the group is a durable consumer of the stream named after the
+// group and the subject (see consumerName), since one stream holds them all.
 // T is a payload struct type such as TicketCreated, not a pointer to one.
 func Listen[T Payload](conn *Conn, group string, handler Handler[T], opts ...ListenOption) (*Listener, error) {
 	var zero T
@@ -109,13 +111,14 @@ func Listen[T Payload](conn *Conn, group string, handler Handler[T], opts ...Lis
 		conn:    conn,
 		subject: subject,
 		group:   group,
-		jobs:    make(chan *stan.Msg),
+		jobs:    make(chan delivery),
 		quit:    make(chan struct{}),
 	}
 	log := o.logger.With("component", "listener", "subject", string(subject), "group", group)
-	process := func(m *stan.Msg) {
-		outcome := processMessage(m, handler, o.ackWait, log)
-		conn.metrics.recordHandled(subject, group, outcome, time.Unix(0, m.Timestamp))
+	process := func(d delivery) {
+		meta := d.meta()
+		outcome := processMessage(d, meta, handler, o.ackWait, log)
+		conn.metrics.recordHandled(subject, group, outcome, meta.Timestamp)
 	}
 	for range o.workers {
 		l.workers.Add(1)
@@ -123,19 +126,14 @@ func Listen[T Payload](conn *Conn, group string, handler Handler[T], opts ...Lis
 	}
 
 	l.sub = &subscription{
-		subject: string(subject),
-		group:   group,
-		cb:      l.dispatch,
-		opts: []stan.SubscriptionOption{
-			stan.DurableName(group),
-			stan.DeliverAllAvailable(),
-			stan.SetManualAckMode(),
-			stan.AckWait(o.ackWait),
-			stan.MaxInflight(o.maxInflight),
-		},
-		drain: l.stop,
+		subject:     subject,
+		group:       group,
+		ackWait:     o.ackWait,
+		maxInflight: o.maxInflight,
+		deliver:     l.dispatch,
+		drain:       l.stop,
 	}
-	if err := conn.subscribe(l.sub); err != nil {
+	if err := conn.t.subscribe(l.sub); err != nil {
 		l.stop()
 		return nil, err
 	}
@@ -155,20 +153,20 @@ func (l *Listener) Group() string { return l.group }
 // over but not yet processed stay unacked and are redelivered. Do not call
 // Close from a handler: it waits for the handlers to return.
 func (l *Listener) Close() error {
-	return l.conn.closeSubscription(l.sub)
+	return l.conn.t.closeSubscription(l.sub)
 }
 
-// dispatch is stan's callback. Blocking here holds back this subscription
-// only, which is the back-pressure the bounded worker pool needs; the server
-// stops sending at MaxInflight unacked messages anyway.
-func (l *Listener) dispatch(m *stan.Msg) {
+// dispatch is the transport's callback. Blocking here holds back this
+// subscription only, which is the back-pressure the bounded worker pool
+// needs; the server stops sending at MaxInflight unacked messages anyway.
+func (l *Listener) dispatch(m delivery) {
 	select {
 	case l.jobs <- m:
 	case <-l.quit:
 	}
 }
 
-func (l *Listener) work(process func(*stan.Msg)) {
+func (l *Listener) work(process func(delivery)) {
 	defer l.workers.Done()
 	for {
 		select {
@@ -192,25 +190,18 @@ const maxLoggedBody = 512
 
 // processMessage handles one delivery and says how it ended (outcomeDone,
 // outcomeRetry or outcomePoison).
-func processMessage[T Payload](m *stan.Msg, handler Handler[T], ackWait time.Duration, log *slog.Logger) string {
-	meta := Meta{
-		Subject:         Subject(m.Subject),
-		Sequence:        m.Sequence,
-		Redelivered:     m.Redelivered,
-		RedeliveryCount: m.RedeliveryCount,
-		Timestamp:       time.Unix(0, m.Timestamp),
-	}
-	log = log.With("sequence", m.Sequence, "redelivered", m.Redelivered)
+func processMessage[T Payload](m delivery, meta Meta, handler Handler[T], ackWait time.Duration, log *slog.Logger) string {
+	log = log.With("sequence", meta.Sequence, "redelivered", meta.Redelivered)
 
-	msg, err := Decode[T](m.Data)
+	msg, err := Decode[T](m.data())
 	if err != nil {
-		body := m.Data
+		body := m.data()
 		if len(body) > maxLoggedBody {
 			body = body[:maxLoggedBody]
 		}
 		log.Error("poison message: undecodable or invalid payload, acking so it does not block the queue",
 			"err", err, "body", string(body))
-		ack(m, log)
+		poison(m, log)
 		return outcomePoison
 	}
 
@@ -223,7 +214,7 @@ func processMessage[T Payload](m *stan.Msg, handler Handler[T], ackWait time.Dur
 		return outcomeRetry
 	case errors.Is(err, ErrPoison):
 		log.Error("poison message: handler says it can never be processed, acking so it does not block the queue", "err", err)
-		ack(m, log)
+		poison(m, log)
 		return outcomePoison
 	case err != nil:
 		log.Warn("handler failed; leaving the message unacked for redelivery", "err", err)
@@ -246,10 +237,18 @@ func callHandler[T Payload](ctx context.Context, handler Handler[T], msg T, meta
 	return false, handler(ctx, msg, meta)
 }
 
-func ack(m *stan.Msg, log *slog.Logger) {
+func ack(m delivery, log *slog.Logger) {
 	// Fails when the subscription was replaced by a reconnect or closed; the
 	// server then redelivers, and handlers are idempotent.
-	if err := m.Ack(); err != nil {
+	if err := m.ack(); err != nil {
 		log.Warn("ack failed; the message will be redelivered", "err", err)
+	}
+}
+
+// poison acks a message that can never be processed (NATS Streaming) or
+// terminates it (JetStream), so it never comes back.
+func poison(m delivery, log *slog.Logger) {
+	if err := m.poison(); err != nil {
+		log.Warn("ack of a poison message failed; it will be redelivered", "err", err)
 	}
 }

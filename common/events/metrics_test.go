@@ -13,7 +13,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ticketing/common/events"
-	"github.com/ticketing/common/testkit"
 )
 
 // The bus's numbers: what was published, how each delivery ended, how far
@@ -21,33 +20,34 @@ import (
 // a bus outage shows now that /readyz leaves it out.
 func TestMetrics(t *testing.T) {
 	t.Parallel()
-	srv := testkit.NATS(t)
-	conn := srv.Connect(t)
-	reg := prometheus.NewRegistry()
-	require.NoError(t, errors.Join(registerAll(reg, conn.Collectors())...))
+	forEachBus(t, func(t *testing.T, bus events.Bus) {
+		srv := server(t, bus)
+		conn := srv.Connect(t)
+		reg := prometheus.NewRegistry()
+		require.NoError(t, errors.Join(registerAll(reg, conn.Collectors())...))
 
-	fail := make(chan struct{}, 1)
-	fail <- struct{}{}
-	done := make(chan struct{}, 10)
-	l, err := events.Listen(conn, events.GroupOrders, func(_ context.Context, _ events.TicketCreated, _ events.Meta) error {
+		fail := make(chan struct{}, 1)
+		fail <- struct{}{}
+		done := make(chan struct{}, 10)
+		l, err := events.Listen(conn, events.GroupOrders, func(_ context.Context, _ events.TicketCreated, _ events.Meta) error {
+			select {
+			case <-fail:
+				return errors.New("first delivery fails")
+			default:
+				done <- struct{}{}
+				return nil
+			}
+		}, events.WithAckWait(time.Second))
+		require.NoError(t, err)
+
+		require.NoError(t, events.NewPublisher(conn).PublishEvent(ctxFor(t), ticket(1)))
 		select {
-		case <-fail:
-			return errors.New("first delivery fails")
-		default:
-			done <- struct{}{}
-			return nil
+		case <-done:
+		case <-time.After(waitFor):
+			t.Fatal("the redelivery was not handled")
 		}
-	}, events.WithAckWait(time.Second))
-	require.NoError(t, err)
 
-	require.NoError(t, events.NewPublisher(conn).PublishEvent(ctxFor(t), ticket(1)))
-	select {
-	case <-done:
-	case <-time.After(waitFor):
-		t.Fatal("the redelivery was not handled")
-	}
-
-	want := `
+		want := `
 # HELP events_handled_total Deliveries handled by this service's listeners, by subject, queue group and outcome (done, retry, poison).
 # TYPE events_handled_total counter
 events_handled_total{group="orders-service",outcome="done",subject="ticket:created"} 1
@@ -56,16 +56,17 @@ events_handled_total{group="orders-service",outcome="retry",subject="ticket:crea
 # TYPE events_published_total counter
 events_published_total{result="ok",subject="ticket:created"} 1
 `
-	require.Eventually(t, func() bool {
-		return testutil.GatherAndCompare(reg, strings.NewReader(want), "events_handled_total", "events_published_total") == nil
-	}, waitFor, 20*time.Millisecond, "%v", testutil.GatherAndCompare(reg, strings.NewReader(want), "events_handled_total", "events_published_total"))
-	assert.Equal(t, 1, testutil.CollectAndCount(reg, "events_handling_lag_seconds"), "one lag series, for the handled delivery")
-	assert.Equal(t, 1.0, gauge(t, reg, "events_bus_connected"))
+		require.Eventually(t, func() bool {
+			return testutil.GatherAndCompare(reg, strings.NewReader(want), "events_handled_total", "events_published_total") == nil
+		}, waitFor, 20*time.Millisecond, "%v", testutil.GatherAndCompare(reg, strings.NewReader(want), "events_handled_total", "events_published_total"))
+		assert.Equal(t, 1, testutil.CollectAndCount(reg, "events_handling_lag_seconds"), "one lag series, for the handled delivery")
+		assert.Equal(t, 1.0, gauge(t, reg, "events_bus_connected"))
 
-	// Closing a subscription needs the server, so before it goes away.
-	require.NoError(t, l.Close())
-	srv.Stop()
-	require.Eventually(t, func() bool { return gauge(t, reg, "events_bus_connected") == 0 }, waitFor, 20*time.Millisecond)
+		// Closing a subscription needs the server, so before it goes away.
+		require.NoError(t, l.Close())
+		srv.Stop()
+		require.Eventually(t, func() bool { return gauge(t, reg, "events_bus_connected") == 0 }, waitFor, 20*time.Millisecond)
+	})
 }
 
 func registerAll(reg *prometheus.Registry, cs []prometheus.Collector) []error {

@@ -3,14 +3,13 @@ package events
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-
-	"github.com/nats-io/stan.go"
 )
 
 // Publisher publishes on a Conn and waits for the server's ack, so a nil
-// error means the event is stored by NATS Streaming.
+// error means the bus has stored the event. On JetStream a publish carries a
+// Nats-Msg-Id made from the event (see msgID), so an event published twice
+// within the stream's duplicate window is stored once.
 type Publisher struct {
 	conn *Conn
 }
@@ -32,32 +31,18 @@ func (p *Publisher) Publish(ctx context.Context, subject string, data []byte) er
 }
 
 func (p *Publisher) publish(ctx context.Context, subject string, data []byte) error {
-	sc := p.conn.current()
-	if sc == nil {
+	if !p.conn.t.connected() {
 		return fmt.Errorf("events: publish %s: %w", subject, ErrNotConnected)
 	}
-	// PublishAsync with a channel is stan's synchronous Publish plus the
-	// ability to give up when ctx ends.
-	acked := make(chan error, 1)
-	_, err := sc.PublishAsync(subject, data, func(_ string, err error) { acked <- err })
-	if err == nil {
-		select {
-		case err = <-acked:
-		case <-ctx.Done():
-			// The server may still store it; delivery is at-least-once anyway.
-			return fmt.Errorf("events: publish %s: waiting for ack: %w", subject, ctx.Err())
-		}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, p.conn.cfg.PubAckWait)
+		defer cancel()
 	}
-	if err == nil {
-		return nil
+	if err := p.conn.t.publish(ctx, subject, data); err != nil {
+		return fmt.Errorf("events: publish %s: %w", subject, err)
 	}
-	// A publish during an outage fails in several ways (connection closed,
-	// reconnect buffer exceeded, ack timeout); callers only need to know that
-	// the connection is the problem.
-	if errors.Is(err, stan.ErrConnectionClosed) || errors.Is(err, stan.ErrBadConnection) || !p.conn.Connected() {
-		return fmt.Errorf("events: publish %s: %w: %w", subject, ErrNotConnected, err)
-	}
-	return fmt.Errorf("events: publish %s: %w", subject, err)
+	return nil
 }
 
 // PublishEvent validates and encodes p, then publishes it on its subject.

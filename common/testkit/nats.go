@@ -1,11 +1,14 @@
 // Package testkit holds helpers for tests across the services: an in-process
-// NATS Streaming server, a fresh Mongo database and a signed-in cookie.
+// NATS Streaming or JetStream server, a fresh Mongo database and a
+// signed-in cookie.
 package testkit
 
 import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
@@ -13,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	natsserver "github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats-streaming-server/server"
 	"github.com/nats-io/nats-streaming-server/stores"
 
@@ -22,14 +26,22 @@ import (
 // NATSClusterID is the cluster id of the test servers, the same as in a cluster.
 const NATSClusterID = "ticketing"
 
-// NATSServer is an in-process NATS Streaming server owned by one test. It
-// can be stopped and started again on the same port to test reconnects.
+// Buses are the event buses a suite runs on, for table-driven tests.
+func Buses() []events.Bus { return []events.Bus{events.BusStan, events.BusJetStream} }
+
+// NATSServer is an in-process NATS Streaming or JetStream server owned by
+// one test. It can be stopped and started again on the same port to test
+// reconnects.
 type NATSServer struct {
-	tb       testing.TB
-	storeDir string // empty for the memory store
+	tb  testing.TB
+	bus events.Bus
+	// storeDir keeps the state across Restart; empty to forget it (NATS
+	// Streaming's memory store, a fresh JetStream directory per start).
+	storeDir string
 
 	mu   sync.Mutex
-	srv  *server.StanServer // nil while stopped
+	stan *server.StanServer // nil while stopped or on JetStream
+	js   *natsserver.Server // nil while stopped or on NATS Streaming
 	port int
 	url  string
 }
@@ -38,28 +50,89 @@ type NATSServer struct {
 type NATSOption func(*NATSServer)
 
 // WithFileStore keeps the server's state in a temporary directory, so it
-// survives Restart as it does in a cluster. The default memory store forgets
-// everything (channels, durables, clients) on Restart.
+// survives Restart as it does in a cluster. Without it a Restart forgets
+// everything (channels or streams, durables, clients).
 func WithFileStore() NATSOption {
 	return func(s *NATSServer) { s.storeDir = s.tb.TempDir() }
 }
 
+// WithBus picks the server: NATS Streaming (the default) or JetStream.
+func WithBus(bus events.Bus) NATSOption {
+	return func(s *NATSServer) { s.bus = bus }
+}
+
 // NATS starts a NATS Streaming server (cluster id "ticketing", memory store
-// unless WithFileStore) on a random port and shuts it down when the test ends.
+// unless WithFileStore), or a JetStream server WithBus(events.BusJetStream),
+// on a random port and shuts it down when the test ends.
 func NATS(tb testing.TB, opts ...NATSOption) *NATSServer {
 	tb.Helper()
-	s := &NATSServer{tb: tb, port: -1}
+	s := &NATSServer{tb: tb, bus: events.BusStan, port: -1}
 	for _, opt := range opts {
 		opt(s)
 	}
 	if err := s.start(); err != nil {
-		tb.Fatalf("testkit: start NATS Streaming: %v", err)
+		tb.Fatalf("testkit: start %s server: %v", s.bus, err)
 	}
 	tb.Cleanup(s.Stop)
 	return s
 }
 
+// Bus is the bus the server speaks; Connect sets it in the events.Config.
+func (s *NATSServer) Bus() events.Bus { return s.bus }
+
 func (s *NATSServer) start() error {
+	if s.bus == events.BusJetStream {
+		return s.startJetStream()
+	}
+	return s.startStan()
+}
+
+// startJetStream runs nats-server with JetStream in this process. Its
+// store is a directory of its own per start unless WithFileStore, so a
+// Restart then loses the stream as NATS Streaming's memory store does.
+func (s *NATSServer) startJetStream() error {
+	dir := s.storeDir
+	if dir == "" {
+		dir = s.tb.TempDir()
+	}
+	ns, err := natsserver.NewServer(&natsserver.Options{
+		Host:      "127.0.0.1",
+		Port:      s.port,
+		JetStream: true,
+		StoreDir:  dir,
+		NoLog:     true,
+		NoSigs:    true,
+	})
+	if err != nil {
+		return err
+	}
+	ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		ns.Shutdown()
+		return errors.New("JetStream server not ready within 10s")
+	}
+	port, err := portOf(ns.ClientURL())
+	if err != nil {
+		ns.Shutdown()
+		return err
+	}
+	s.js, s.port, s.url = ns, port, ns.ClientURL()
+	return nil
+}
+
+func portOf(clientURL string) (int, error) {
+	u, err := url.Parse(clientURL)
+	if err != nil {
+		return 0, err
+	}
+	port, err := strconv.Atoi(u.Port())
+	if err != nil {
+		return 0, fmt.Errorf("port of %s: %w", clientURL, err)
+	}
+	return port, nil
+}
+
+func (s *NATSServer) startStan() error {
 	opts := server.GetDefaultOptions()
 	opts.ID = NATSClusterID
 	if s.storeDir != "" {
@@ -74,17 +147,12 @@ func (s *NATSServer) start() error {
 	if err != nil {
 		return err
 	}
-	u, err := url.Parse(srv.ClientURL())
+	port, err := portOf(srv.ClientURL())
 	if err != nil {
 		srv.Shutdown()
 		return err
 	}
-	port, err := strconv.Atoi(u.Port())
-	if err != nil {
-		srv.Shutdown()
-		return err
-	}
-	s.srv, s.port, s.url = srv, port, srv.ClientURL()
+	s.stan, s.port, s.url = srv, port, srv.ClientURL()
 	return nil
 }
 
@@ -100,9 +168,14 @@ func (s *NATSServer) URL() string {
 func (s *NATSServer) Stop() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.srv != nil {
-		s.srv.Shutdown()
-		s.srv = nil
+	if s.stan != nil {
+		s.stan.Shutdown()
+		s.stan = nil
+	}
+	if s.js != nil {
+		s.js.Shutdown()
+		s.js.WaitForShutdown()
+		s.js = nil
 	}
 }
 
@@ -119,7 +192,7 @@ func (s *NATSServer) Restart() {
 			return
 		}
 	}
-	s.tb.Fatalf("testkit: restart NATS Streaming on port %d: %v", s.port, err)
+	s.tb.Fatalf("testkit: restart %s server on port %d: %v", s.bus, s.port, err)
 }
 
 // Connect returns an events.Conn to this server with a client id unique to
@@ -129,6 +202,7 @@ func (s *NATSServer) Restart() {
 func (s *NATSServer) Connect(tb testing.TB, configure ...func(*events.Config)) *events.Conn {
 	tb.Helper()
 	cfg := events.Config{
+		Bus:          s.bus,
 		URL:          s.URL(),
 		ClusterID:    NATSClusterID,
 		ClientID:     UniqueClientID(tb),

@@ -29,12 +29,9 @@ func runFerretDB(ctx context.Context, args []string, stdout io.Writer) error {
 	if *dir == "" {
 		return errors.New("ferretdb: --dir is required")
 	}
-	abs, err := filepath.Abs(*dir)
+	abs, err := makeDataDir("ferretdb", *dir)
 	if err != nil {
-		return fmt.Errorf("ferretdb: resolve --dir: %w", err)
-	}
-	if err := os.MkdirAll(abs, 0o755); err != nil {
-		return fmt.Errorf("ferretdb: create data dir: %w", err)
+		return err
 	}
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
@@ -62,4 +59,17 @@ func runFerretDB(ctx context.Context, args []string, stdout io.Writer) error {
 		return fmt.Errorf("ferretdb: %w", err)
 	}
 	return nil
+}
+
+// makeDataDir makes dir (for the subcommand name) if it is missing and
+// returns its absolute path.
+func makeDataDir(name, dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", fmt.Errorf("%s: resolve --dir: %w", name, err)
+	}
+	if err := os.MkdirAll(abs, 0o755); err != nil {
+		return "", fmt.Errorf("%s: create data dir: %w", name, err)
+	}
+	return abs, nil
 }

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 	"time"
 
@@ -48,12 +47,9 @@ func runNATS(ctx context.Context, args []string, stdout io.Writer) error {
 		if *dir == "" {
 			return errors.New("nats: --dir is required for the file store (or pass --memory)")
 		}
-		abs, err := filepath.Abs(*dir)
+		abs, err := makeDataDir("nats", *dir)
 		if err != nil {
-			return fmt.Errorf("nats: resolve --dir: %w", err)
-		}
-		if err := os.MkdirAll(abs, 0o755); err != nil {
-			return fmt.Errorf("nats: create data dir: %w", err)
+			return err
 		}
 		opts.StoreType = stores.TypeFile
 		opts.FilestoreDir = abs

@@ -18,12 +18,14 @@ Runs the ticketing fleet on one machine. Commands:
             manifest) and the web client, each as its own process; restart
             any that dies; stop everything on Ctrl-C or SIGTERM.
             --data DIR, --ephemeral, --deps-only, --no-client, --client-dir D,
-            --ingress F, --env-file F, --bin DIR, --timeout D and a
+            --ingress F, --env-file F, --bin DIR, --timeout D, --bus B and a
             --<part>-port flag per part (local up -h)
   ferretdb  run an embedded FerretDB with SQLite storage
             --dir D --listen 127.0.0.1:PORT
   nats      run an embedded NATS Streaming server (cluster id "ticketing")
             --dir D --port P --monitor-port M [--memory]
+  jetstream run an embedded nats-server with JetStream (up --bus jetstream)
+            --dir D --port P --monitor-port M
   testsum   read 'go test -json' on stdin, echo failures, end with
             "N passed, N failed"; exit 1 if anything failed
             --summary-file F also writes "go: N passed, N failed" to F
@@ -56,6 +58,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return runFerretDB(ctx, rest, stdout)
 	case "nats":
 		return runNATS(ctx, rest, stdout)
+	case "jetstream":
+		return runJetStream(ctx, rest, stdout)
 	case "testsum":
 		return runTestsumCmd(rest, os.Stdin, stdout)
 	case "sumtotal":

@@ -59,6 +59,7 @@ type upConfig struct {
 	envFile   string
 	binDir    string
 	timeout   time.Duration
+	bus       string // busStan or busJetStream
 	// portFlags holds the --<part>-port values; 0 means not given.
 	portFlags map[string]*int
 }
@@ -75,6 +76,7 @@ func parseUpFlags(args []string, stdout io.Writer) (cfg upConfig, help bool, err
 	fs.StringVar(&cfg.envFile, "env-file", "", "also write the export lines to this file (atomically) once everything is up")
 	fs.StringVar(&cfg.binDir, "bin", "bin", "directory holding stripe-mock and the service binaries")
 	fs.DurationVar(&cfg.timeout, "timeout", 60*time.Second, "how long each part may take to accept connections")
+	fs.StringVar(&cfg.bus, "bus", busStan, "event bus: stan (NATS Streaming) or jetstream (nats-server with JetStream); the services get it as EVENT_BUS")
 	cfg.portFlags = make(map[string]*int)
 	for _, p := range allParts() {
 		cfg.portFlags[p.name] = fs.Int(portFlag(p.name), 0,
@@ -82,6 +84,9 @@ func parseUpFlags(args []string, stdout io.Writer) (cfg upConfig, help bool, err
 	}
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return cfg, help, err
+	}
+	if cfg.bus != busStan && cfg.bus != busJetStream {
+		return cfg, false, fmt.Errorf("up: --bus %q: want %s or %s", cfg.bus, busStan, busJetStream)
 	}
 	if cfg.ephemeral {
 		dataSet := false
@@ -147,6 +152,7 @@ type fleet struct {
 	dataDir  string
 	ports    map[string]int
 	jwtKey   string
+	bus      string    // busStan or busJetStream
 	services []service // those started
 	// withNginx and withClient say whether the front runs (not with
 	// --deps-only; no client with --no-client).
@@ -166,13 +172,38 @@ func (f *fleet) mongoURI(db string) string {
 
 // localStoreEnv are the services' settings for that one connection: at most
 // 16 requests in the handlers at once (more queued in front of the pool kept
-// events behind them for seconds) and 4 relay workers (more only wait for
-// the same connection).
+// events behind them for seconds), 4 relay workers (more only wait for the
+// same connection), and an hourly outbox sweep: FerretDB reads the whole
+// collection for it, and a killed service, restarted by the supervisor,
+// sends what it left with its start-up sweep.
 func localStoreEnv() []string {
-	return []string{"HTTP_MAX_IN_FLIGHT=16", "OUTBOX_RELAY_WORKERS=4"}
+	return []string{"HTTP_MAX_IN_FLIGHT=16", "OUTBOX_RELAY_WORKERS=4", "OUTBOX_SWEEP_INTERVAL=1h"}
 }
 
-func (f *fleet) natsURL() string    { return "nats://" + hostPort(f.ports["nats"]) }
+func (f *fleet) natsURL() string { return "nats://" + hostPort(f.ports["nats"]) }
+
+// busName is the event bus the fleet runs, stan unless --bus said otherwise.
+func (f *fleet) busName() string {
+	if f.bus == "" {
+		return busStan
+	}
+	return f.bus
+}
+
+// natsSpec is the bus's process: this binary's nats (NATS Streaming) or
+// jetstream subcommand, each with its store in a directory of its own under
+// the data dir, on the same ports, so the services only need EVENT_BUS.
+func (f *fleet) natsSpec(self string, env func() []string) procSpec {
+	cmd := "nats"
+	if f.busName() == busJetStream {
+		cmd = "jetstream"
+	}
+	return procSpec{
+		name: "nats", path: self, env: env, addr: hostPort(f.ports["nats"]),
+		args: []string{cmd, "--dir", filepath.Join(f.dataDir, cmd),
+			"--port", strconv.Itoa(f.ports["nats"]), "--monitor-port", strconv.Itoa(f.ports["nats-monitor"])},
+	}
+}
 func (f *fleet) redisURL() string   { return "redis://" + hostPort(f.ports["redis"]) }
 func (f *fleet) stripeBase() string { return "http://" + hostPort(f.ports["stripe-mock"]) }
 func (f *fleet) serviceURL(name string) string {
@@ -217,6 +248,7 @@ func (f *fleet) serviceEnv(s service, getenv func(string) string) func() []strin
 			// client id, and a restarted process may start before the
 			// server has noticed the old connection is gone.
 			"NATS_CLIENT_ID="+s.name+"-"+randomHex(3),
+			"EVENT_BUS="+f.busName(),
 			"JWT_KEY="+f.jwtKey,
 			"REDIS_URL="+f.redisURL(),
 			"STRIPE_KEY=sk_test_123",
@@ -296,7 +328,7 @@ func runUp(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return fmt.Errorf("up: %w", err)
 	}
-	f := &fleet{dataDir: dataDir, ports: ports, jwtKey: key, services: svcs,
+	f := &fleet{dataDir: dataDir, ports: ports, jwtKey: key, bus: cfg.bus, services: svcs,
 		withNginx: !cfg.depsOnly, withClient: !cfg.depsOnly && !cfg.noClient}
 
 	// Stop whatever started, however we leave: services first, since they
@@ -480,11 +512,7 @@ func (f *fleet) start(ctx context.Context, cfg upConfig, bins binaries, getenv f
 			name: "mongo", path: bins.self, env: base, addr: hostPort(f.ports["mongo"]),
 			args: []string{"ferretdb", "--dir", filepath.Join(f.dataDir, "mongo"), "--listen", hostPort(f.ports["mongo"])},
 		},
-		{
-			name: "nats", path: bins.self, env: base, addr: hostPort(f.ports["nats"]),
-			args: []string{"nats", "--dir", filepath.Join(f.dataDir, "nats"),
-				"--port", itoa(f.ports["nats"]), "--monitor-port", itoa(f.ports["nats-monitor"])},
-		},
+		f.natsSpec(bins.self, base),
 		{
 			name: "redis", path: bins.redis, env: base, addr: hostPort(f.ports["redis"]),
 			args: []string{"--port", itoa(f.ports["redis"]), "--dir", filepath.Join(f.dataDir, "redis"),
@@ -579,7 +607,7 @@ func (f *fleet) summary() string {
 		fmt.Fprintf(&b, "  %-12s %s\n", s.name, f.serviceURL(s.name))
 	}
 	fmt.Fprintf(&b, "  %-12s %s\n", "mongo", f.mongoURI(""))
-	fmt.Fprintf(&b, "  %-12s %s (monitoring http://%s)\n", "nats", f.natsURL(), hostPort(f.ports["nats-monitor"]))
+	fmt.Fprintf(&b, "  %-12s %s (%s, monitoring http://%s)\n", "nats", f.natsURL(), f.busName(), hostPort(f.ports["nats-monitor"]))
 	fmt.Fprintf(&b, "  %-12s %s\n", "redis", f.redisURL())
 	fmt.Fprintf(&b, "  %-12s %s\n", "stripe-mock", f.stripeBase())
 	if f.withClient {

@@ -104,9 +104,11 @@ func TestServiceEnv(t *testing.T) {
 		"STRIPE_API_BASE":           "http://127.0.0.1:5",
 		"EXPIRATION_WINDOW_SECONDS": "15",
 		"COOKIE_SECURE":             "false",
+		"EVENT_BUS":                 "stan",
 		// Sized for the local store's one connection, next to maxPoolSize=1.
-		"HTTP_MAX_IN_FLIGHT":   "16",
-		"OUTBOX_RELAY_WORKERS": "4",
+		"HTTP_MAX_IN_FLIGHT":    "16",
+		"OUTBOX_RELAY_WORKERS":  "4",
+		"OUTBOX_SWEEP_INTERVAL": "1h",
 	}
 	clientID := first["NATS_CLIENT_ID"]
 	delete(first, "NATS_CLIENT_ID")

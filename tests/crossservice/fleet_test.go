@@ -1,6 +1,7 @@
 // Package crossservice runs several services' real handlers, listeners and
-// relays in one process, against one NATS Streaming server and one FerretDB,
-// and checks that what one service writes reaches the others' replicas.
+// relays in one process, against one event bus and one FerretDB, and checks
+// that what one service writes reaches the others' replicas. Every test runs
+// on NATS Streaming and on JetStream.
 package crossservice
 
 import (
@@ -18,6 +19,7 @@ import (
 	"go.mongodb.org/mongo-driver/bson/primitive"
 	"go.mongodb.org/mongo-driver/mongo"
 
+	"github.com/ticketing/common/events"
 	"github.com/ticketing/common/session"
 	"github.com/ticketing/common/testkit"
 	orders "github.com/ticketing/services/orders/app"
@@ -44,11 +46,21 @@ func (f *fleet) newOrdersApp(t *testing.T) *orders.App {
 	return oa
 }
 
-func startFleet(t *testing.T) *fleet {
+// forEachBus runs test on each bus in turn (not in parallel: the services
+// share one FerretDB connection per database, and the heavier tests would
+// time each other out).
+func forEachBus(t *testing.T, test func(t *testing.T, bus events.Bus)) {
+	t.Helper()
+	for _, bus := range testkit.Buses() {
+		t.Run(string(bus), func(t *testing.T) { test(t, bus) })
+	}
+}
+
+func startFleet(t *testing.T, busKind events.Bus) *fleet {
 	t.Helper()
 	sessions, err := session.NewManager(session.Config{Key: []byte(jwtKey)})
 	require.NoError(t, err)
-	bus := testkit.NATS(t)
+	bus := testkit.NATS(t, testkit.WithBus(busKind))
 	ctx := context.Background()
 	f := &fleet{ticketsDB: testkit.MongoDB(t), ordersDB: testkit.MongoDB(t)}
 

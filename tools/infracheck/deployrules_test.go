@@ -17,6 +17,7 @@ func prodDeployProblems(root string, r *rendering) []error {
 	problems = append(problems, acmeProblems(root, r)...)
 	problems = append(problems, pullSecretProblems(r)...)
 	problems = append(problems, natsLimitProblems(r)...)
+	problems = append(problems, jetStreamLimitProblems(r)...)
 	problems = append(problems, imagePinProblems(root, r)...)
 	problems = append(problems, mongoAuthProblems(r)...)
 	return problems

@@ -47,6 +47,11 @@ func expectedTraffic(workloads []workload) map[connection]bool {
 	for _, svc := range []string{"tickets", "orders", "payments", "expiration"} {
 		want[connection{svc, "nats", 4222, tcp}] = true
 	}
+	// A JetStream cluster's nodes talk to each other on their route port
+	// (components/jetstream); NATS Streaming is one node and needs nothing.
+	if port, ok := natsRoutePort(workloads); ok {
+		want[connection{"nats", "nats", port, tcp}] = true
+	}
 	want[connection{"expiration", "redis", 6379, tcp}] = true
 	want[connection{"payments", "internet", 443, tcp}] = true
 	// Server-side rendering asks the API services directly (API_ROUTES).
@@ -60,6 +65,21 @@ func expectedTraffic(workloads []workload) map[connection]bool {
 		want[connection{name, "dns", 53, tcp}] = true
 	}
 	return want
+}
+
+// natsRoutePort is the nats workload's cluster route port, if it has one.
+func natsRoutePort(workloads []workload) (int32, bool) {
+	for _, w := range workloads {
+		if w.Name != "nats" {
+			continue
+		}
+		for _, c := range w.Template.Spec.Containers {
+			if p := containerPort(c, "cluster"); p != nil {
+				return p.ContainerPort, true
+			}
+		}
+	}
+	return 0, false
 }
 
 // networkPolicyProblems evaluates the rendered policies the way a CNI does

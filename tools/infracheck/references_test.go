@@ -18,7 +18,7 @@ const namespace = "ticketing"
 func externalSecrets() map[string][]string {
 	return map[string][]string{
 		"jwt-secret":                 {"JWT_KEY"},
-		"stripe-secret":              {"STRIPE_KEY"},
+		"stripe-secret":              {"STRIPE_KEY", "STRIPE_WEBHOOK_SECRET"},
 		"auth-mongo-credentials":     {"username", "password"},
 		"tickets-mongo-credentials":  {"username", "password"},
 		"orders-mongo-credentials":   {"username", "password"},

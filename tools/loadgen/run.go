@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
 
@@ -44,6 +45,10 @@ type config struct {
 	abandon                          int
 	raceTickets, raceBuyers, raceAt  int
 	edits                            int
+	rush                             scenario.RushOptions
+	seedTickets, seedConcurrency     int
+	seedTotal                        bool
+	browseLimit                      int
 	timeout, requestTimeout          time.Duration
 	eventTimeout, settle, grace      time.Duration
 	mongo                            string
@@ -59,7 +64,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	var c config
 	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	scen := fs.String("scenarios", strings.Join(scenario.Names(), ","), "comma-separated scenarios to run in order: "+strings.Join(scenario.Names(), ", ")+"; \"none\" only checks the databases")
+	scen := fs.String("scenarios", strings.Join(defaultScenarios, ","), "comma-separated scenarios to run in order: "+strings.Join(scenario.Names(), ", ")+"; \"none\" only checks the databases")
 	fs.StringVar(&c.base, "base", "http://localhost:8080", "base URL of the ingress; every service is reached under it unless its own URL is given")
 	fs.StringVar(&c.urls.Auth, "auth-url", "", "base URL of the auth service (default: -base)")
 	fs.StringVar(&c.urls.Tickets, "tickets-url", "", "base URL of the tickets service (default: -base)")
@@ -74,6 +79,18 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.raceBuyers, "race-buyers", 20, "buyers racing for each ticket")
 	fs.IntVar(&c.raceAt, "race-concurrency", 5, "tickets raced at the same time")
 	fs.IntVar(&c.edits, "edits", 200, "create → update(10) → update(15) sequences of the edits scenario, all in flight together")
+	fs.IntVar(&c.browseLimit, "browse-limit", 100, "page size of browse's GET /api/tickets?limit=n (0: leave it to the API)")
+	fs.IntVar(&c.rush.Buyers, "rush-buyers", 5000, "buyers of the rush scenario, signed up beforehand, arriving within -rush-arrival")
+	fs.IntVar(&c.rush.Tickets, "rush-tickets", 500, "tickets the rush scenario's sellers list beforehand")
+	fs.DurationVar(&c.rush.Arrival, "rush-arrival", time.Second, "window the rush's buyers arrive in, evenly spread")
+	fs.IntVar(&c.rush.LapsePercent, "rush-lapse", 20, "percent of the rush's winners who let their hold lapse instead of paying")
+	fs.IntVar(&c.rush.Tries, "rush-tries", 3, "times a rush buyer who lost a ticket goes back to the list for another")
+	fs.IntVar(&c.rush.ListLimit, "rush-list-limit", 0, "page size of the rush buyers' GET /api/tickets (0: the API's default)")
+	fs.DurationVar(&c.rush.Poll, "rush-poll", 100*time.Millisecond, "how often a rush buyer asks again (payments knows the order? order complete? ticket back on sale?)")
+	fs.IntVar(&c.rush.SignUpWidth, "rush-signup-concurrency", 8, "sign-ups of the rush's buyers in flight at once during its set-up")
+	fs.IntVar(&c.seedTickets, "seed-tickets", 0, "tickets to list through the API before the scenarios, so they run against a large store (a phase of its own)")
+	fs.IntVar(&c.seedConcurrency, "seed-concurrency", 16, "listings of -seed-tickets in flight at once")
+	fs.BoolVar(&c.seedTotal, "seed-total", false, "-seed-tickets is how many tickets the store holds once seeded, counting those already there (needs the tickets database: -mongo or -tickets-mongo)")
 	fs.DurationVar(&c.timeout, "timeout", 15*time.Minute, "hard limit for the whole run, checks included")
 	fs.DurationVar(&c.requestTimeout, "request-timeout", 30*time.Second, "limit for one request")
 	fs.DurationVar(&c.eventTimeout, "event-timeout", 30*time.Second, "how long an event may take to have its effect before the flow counts as failed")
@@ -111,10 +128,25 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if c.duration <= 0 && c.count <= 0 && (slices.Contains(c.scenarios, scenario.Browse) || slices.Contains(c.scenarios, scenario.Purchase)) {
 		errs = append(errs, errors.New("-duration or -count must be positive: browse and purchase would never end"))
 	}
-	for name, v := range map[string]int{"-concurrency": c.concurrency, "-race-tickets": c.raceTickets, "-race-buyers": c.raceBuyers, "-race-concurrency": c.raceAt, "-edits": c.edits} {
+	for name, v := range map[string]int{"-concurrency": c.concurrency, "-race-tickets": c.raceTickets, "-race-buyers": c.raceBuyers, "-race-concurrency": c.raceAt, "-edits": c.edits,
+		"-rush-buyers": c.rush.Buyers, "-rush-tickets": c.rush.Tickets, "-rush-tries": c.rush.Tries, "-rush-signup-concurrency": c.rush.SignUpWidth, "-seed-concurrency": c.seedConcurrency} {
 		if v <= 0 {
 			errs = append(errs, fmt.Errorf("%s must be positive, not %d", name, v))
 		}
+	}
+	for name, v := range map[string]int{"-seed-tickets": c.seedTickets, "-browse-limit": c.browseLimit, "-rush-list-limit": c.rush.ListLimit} {
+		if v < 0 {
+			errs = append(errs, fmt.Errorf("%s must not be negative, not %d", name, v))
+		}
+	}
+	if c.seedTotal && c.mongo == "" && c.ticketsMongo == "" {
+		errs = append(errs, errors.New("-seed-total counts the stored tickets: it needs -mongo or -tickets-mongo"))
+	}
+	if c.rush.LapsePercent < 0 || c.rush.LapsePercent > 100 {
+		errs = append(errs, fmt.Errorf("-rush-lapse is a percentage, 0 to 100, not %d", c.rush.LapsePercent))
+	}
+	if c.rush.Arrival < 0 || c.rush.Poll <= 0 {
+		errs = append(errs, fmt.Errorf("-rush-arrival must not be negative (%s) and -rush-poll must be positive (%s)", c.rush.Arrival, c.rush.Poll))
 	}
 	if c.timeout <= 0 {
 		errs = append(errs, errors.New("-timeout must be positive: a run must end by itself"))
@@ -154,13 +186,15 @@ func (c config) options(name string) scenario.Options {
 	o := scenario.Options{Concurrency: c.concurrency, Duration: c.duration, Count: c.count}
 	switch name {
 	case scenario.Browse:
-		o.BrowseSeed = c.browseSeed
+		o.BrowseSeed, o.BrowseLimit = c.browseSeed, c.browseLimit
 	case scenario.Purchase:
 		o.AbandonEvery = c.abandon
 	case scenario.Race:
 		o.Concurrency, o.RaceTickets, o.RaceBuyers = c.raceAt, c.raceTickets, c.raceBuyers
 	case scenario.Edits:
 		o.Concurrency, o.Count, o.Duration = c.edits, c.edits, 0
+	case scenario.Rush:
+		o.Rush = c.rush
 	}
 	return o
 }
@@ -175,8 +209,15 @@ func (c config) connections() int {
 	if slices.Contains(c.scenarios, scenario.Edits) {
 		n = max(n, c.edits)
 	}
-	return n
+	if slices.Contains(c.scenarios, scenario.Rush) {
+		n = max(n, c.rush.Buyers)
+	}
+	return max(n, c.seedConcurrency)
 }
+
+// defaultScenarios are what a run without -scenarios plays: the rush's
+// thousands of sign-ups are asked for by name.
+var defaultScenarios = []string{scenario.Browse, scenario.Purchase, scenario.Race, scenario.Edits}
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfg, err := parseFlags(args, stderr)
@@ -195,6 +236,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 
+	// Every connection is a file: thousands of buyers at once need more
+	// than the usual soft limit of 1,024.
+	wantFiles := uint64(cfg.connections()) + spareFiles
+	if got, err := raiseOpenFileLimit(wantFiles); err != nil {
+		fmt.Fprintln(stderr, "loadgen: warning:", err)
+	} else if got < wantFiles {
+		fmt.Fprintf(stderr, "loadgen: warning: the open-file limit is %d, below the %d this run's connections need; raise the hard limit (ulimit -Hn)\n", got, wantFiles)
+	}
+
 	dbs, closeDBs, err := connectDBs(ctx, cfg)
 	if err != nil {
 		fmt.Fprintln(stderr, "loadgen:", err)
@@ -208,14 +258,43 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	env := scenario.NewEnv(cl, rec, cfg.runID)
 	env.EventTimeout = cfg.eventTimeout
 	env.Logf = logf
+	env.Progress = func(format string, args ...any) {
+		fmt.Fprintf(stderr, time.Now().Format("15:04:05.000")+" "+format+"\n", args...)
+	}
 
+	if cfg.seedTickets > 0 {
+		rec.BeginPhase("seed")
+		n, err := seedCount(ctx, cfg, dbs)
+		if err == nil {
+			env.Progress("seed: listing %d tickets", n)
+			err = env.Seed(ctx, n, cfg.seedConcurrency)
+		}
+		if err == nil && dbs.Tickets != nil {
+			// The scenarios are to meet a large store, not the backlog of
+			// events its listing left: wait until the replicas have it.
+			out, cerr := check.Run(ctx, dbs, env.Ledger, check.Options{Grace: cfg.grace, Settle: cfg.settle, Logf: logf})
+			env.Progress("seed: the store settled after %.1f s (every check passing: %v)", out.Waited.Seconds(), out.Settled && cerr == nil)
+		}
+		rec.EndPhase()
+		if err != nil {
+			fmt.Fprintln(stderr, "loadgen:", err)
+			return exitUsage
+		}
+	}
+	var agreement *agreementWatch
 	for _, name := range cfg.scenarios {
 		if ctx.Err() != nil {
 			break
 		}
 		logf("scenario %s starts", name)
-		rec.BeginPhase(name)
+		rec.BeginPhase(scenario.FirstPhase(name))
+		storedTickets(ctx, dbs, rec, logf)
 		err := scenario.Run(ctx, env, name, cfg.options(name))
+		if name == scenario.Edits && dbs.Orders != nil {
+			// The storm's last answer is in; how long the replicas take to
+			// agree is measured alongside whatever runs next.
+			agreement = watchAgreement(ctx, dbs, env, rec, cfg.settle, logf)
+		}
 		rec.EndPhase()
 		if err != nil {
 			fmt.Fprintf(stderr, "loadgen: %s: %v\n", name, err)
@@ -225,6 +304,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		logf("scenario %s done", name)
 	}
+	agreement.wait()
 	// What follows (watching holds lapse, the checks' snapshots) is not
 	// the last scenario's load.
 	rec.BeginPhase("settle")
@@ -265,10 +345,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return exitPass
 }
 
+// seedCount is how many tickets to list: -seed-tickets, less those stored
+// already with -seed-total.
+func seedCount(ctx context.Context, cfg config, dbs check.DBs) (int, error) {
+	if !cfg.seedTotal {
+		return cfg.seedTickets, nil
+	}
+	stored, err := dbs.Tickets.Collection("tickets").CountDocuments(ctx, bson.M{})
+	if err != nil {
+		return 0, fmt.Errorf("seed: count the stored tickets: %w", err)
+	}
+	return max(cfg.seedTickets-int(stored), 0), nil
+}
+
 // serverErrors fails the run when the services answered with 5xx or not at
 // all more often than allowed.
 func serverErrors(phases []stats.PhaseStats, allowed int) check.Result {
 	r := check.Result{Name: "server errors (5xx or no answer)", Status: check.StatusPass}
+	transport, fivexx := 0, 0
 	for _, p := range phases {
 		r.Judged += p.Requests
 		r.Failures += p.ServerErrs
@@ -278,6 +372,12 @@ func serverErrors(phases []stats.PhaseStats, allowed int) check.Result {
 				if code == stats.StatusTransport || code >= 500 {
 					r.Examples = append(r.Examples, fmt.Sprintf("%s: %s×%d in %s", e.Endpoint, status, n, p.Name))
 				}
+				switch {
+				case code == stats.StatusTransport:
+					transport += n
+				case code >= 500:
+					fivexx += n
+				}
 			}
 		}
 	}
@@ -285,8 +385,9 @@ func serverErrors(phases []stats.PhaseStats, allowed int) check.Result {
 	if r.Failures > allowed {
 		r.Status = check.StatusFail
 	}
+	r.Detail = fmt.Sprintf("%d transport errors (no answer), %d 5xx", transport, fivexx)
 	if allowed > 0 {
-		r.Detail = fmt.Sprintf("%d allowed", allowed)
+		r.Detail += fmt.Sprintf("; %d allowed", allowed)
 	}
 	return r
 }

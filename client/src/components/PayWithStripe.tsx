@@ -1,66 +1,141 @@
 "use client";
 
-import { CardElement, Elements, useElements, useStripe } from "@stripe/react-stripe-js";
-import { loadStripe } from "@stripe/stripe-js";
-import { useMemo, useState } from "react";
-import { apiRequestAfterReplication } from "@/lib/api-client";
+import { Elements, PaymentElement, useElements, useStripe } from "@stripe/react-stripe-js";
+// The pure entry point loads Stripe.js only when loadStripe is called, so a
+// page without a publishable key never gets Stripe's script.
+import { loadStripe } from "@stripe/stripe-js/pure";
+import { useEffect, useMemo, useState } from "react";
+import { apiRequest, apiRequestAfterReplication } from "@/lib/api-client";
 import { formatPrice } from "@/lib/format";
 import type { ApiError } from "@/lib/types";
 import { FormErrors } from "./ErrorMessages";
 
 type Props = { publishableKey: string; orderId: string; amount: number; onPaid: () => void };
 
+type Intent = { id: string; clientSecret: string };
+type ReadBack = { id: string; status: string; paymentId?: string };
+
+// Statuses after which the order is as good as paid: succeeded is recorded
+// at once; processing (some bank methods) completes through the webhook.
+const PAID_STATUSES = new Set(["succeeded", "processing"]);
+
 /**
- * PayWithStripe collects the card in Stripe's own iframe (Elements), turns
- * it into a token in the browser and sends only the token to our API.
+ * readBack asks our API how the intent stands once Stripe.js has confirmed
+ * it; the API reads it from Stripe and, if it succeeded, pays the order.
+ * It never throws: the errors to show come back.
  */
-export function PayWithStripe({ publishableKey, ...rest }: Props) {
+async function readBack(intentId: string): Promise<ApiError[] | null> {
+  const res = await apiRequest<ReadBack>("POST", `/api/payments/intents/${encodeURIComponent(intentId)}/confirm`);
+  if (!res.ok) return res.errors;
+  if (PAID_STATUSES.has(res.data.status)) return null;
+  return [{ message: "The payment was not completed. Please try again." }];
+}
+
+/** The intent Stripe sent the buyer back with after a redirect-based payment method, if any. */
+function returnedIntent(): string | null {
+  if (typeof window === "undefined") return null;
+  return new URLSearchParams(window.location.search).get("payment_intent");
+}
+
+/**
+ * PayWithStripe shows Stripe's Payment Element (cards with 3-D Secure,
+ * wallets, whatever the account has enabled) for the order's
+ * PaymentIntent, which our API creates; Stripe.js confirms the payment on
+ * the page and our API reads the outcome back from Stripe.
+ */
+export function PayWithStripe({ publishableKey, orderId, amount, onPaid }: Props) {
   const stripe = useMemo(() => loadStripe(publishableKey), [publishableKey]);
+  const [intent, setIntent] = useState<Intent | null>(null);
+  const [errors, setErrors] = useState<ApiError[]>([]);
+
+  useEffect(() => {
+    let cancelled = false;
+    (async () => {
+      const back = returnedIntent();
+      if (back) {
+        const errs = await readBack(back);
+        if (cancelled) return;
+        if (!errs) {
+          onPaid();
+          return;
+        }
+        setErrors(errs);
+      }
+      // The order may have been placed a moment ago: payments learns of it
+      // through an event, and answers 404 until then.
+      const res = await apiRequestAfterReplication<Intent>("POST", "/api/payments/intents", { orderId });
+      if (cancelled) return;
+      if (res.ok) setIntent(res.data);
+      else setErrors(res.errors);
+    })();
+    return () => {
+      cancelled = true;
+    };
+  }, [orderId, onPaid]);
+
+  if (!intent) {
+    return (
+      <div className="stack" aria-busy={errors.length === 0}>
+        <FormErrors errors={errors} />
+        {errors.length === 0 && <p className="muted">Loading the payment form…</p>}
+      </div>
+    );
+  }
   return (
-    <Elements stripe={stripe}>
-      <CardForm {...rest} />
+    <Elements stripe={stripe} options={{ clientSecret: intent.clientSecret }}>
+      <PaymentForm orderId={orderId} amount={amount} onPaid={onPaid} initialErrors={errors} />
     </Elements>
   );
 }
 
-function CardForm({ orderId, amount, onPaid }: Omit<Props, "publishableKey">) {
+function PaymentForm({
+  orderId,
+  amount,
+  onPaid,
+  initialErrors,
+}: Omit<Props, "publishableKey"> & { initialErrors: ApiError[] }) {
   const stripe = useStripe();
   const elements = useElements();
-  const [errors, setErrors] = useState<ApiError[]>([]);
+  const [errors, setErrors] = useState<ApiError[]>(initialErrors);
   const [pending, setPending] = useState(false);
 
   async function onSubmit(e: React.FormEvent<HTMLFormElement>) {
     e.preventDefault();
-    const card = elements?.getElement(CardElement);
-    if (!stripe || !card || pending) return;
+    if (!stripe || !elements || pending) return;
     setPending(true);
     setErrors([]);
-    const { token, error } = await stripe.createToken(card);
-    if (error || !token) {
-      setErrors([{ message: error?.message ?? "The card could not be read." }]);
+    const { error, paymentIntent } = await stripe.confirmPayment({
+      elements,
+      // Only redirect-based methods leave the page; they come back here,
+      // and the page reads the outcome back on its return.
+      confirmParams: { return_url: `${window.location.origin}/orders/${encodeURIComponent(orderId)}` },
+      redirect: "if_required",
+    });
+    if (error || !paymentIntent) {
+      setErrors([{ message: error?.message ?? "The payment could not be completed." }]);
       setPending(false);
       return;
     }
-    const res = await apiRequestAfterReplication<{ id: string }>("POST", "/api/payments", { token: token.id, orderId });
+    const errs = await readBack(paymentIntent.id);
     setPending(false);
-    if (res.ok) {
+    if (!errs) {
       onPaid();
       return;
     }
-    setErrors(res.errors);
+    setErrors(errs);
   }
 
   return (
     <form onSubmit={onSubmit} className="form" aria-busy={pending}>
       <FormErrors errors={errors} />
       <fieldset className="card-fieldset">
-        <legend>Card details</legend>
+        <legend>Payment details</legend>
         <div className="card-element">
-          <CardElement options={{ hidePostalCode: false, style: { base: { fontSize: "16px" } } }} />
+          <PaymentElement />
         </div>
       </fieldset>
       <div className="form-actions">
-        <button type="submit" className="button button-primary" disabled={!stripe || pending}>
+        <button type="submit" className="button button-primary" disabled={!stripe || !elements || pending}>
           {pending ? "Paying…" : `Pay ${formatPrice(amount)}`}
         </button>
       </div>

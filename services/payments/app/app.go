@@ -36,6 +36,9 @@ type Deps struct {
 	Now      func() time.Time // nil = time.Now
 	// Stripe is the stripe-go client; build it with NewStripeClient.
 	Stripe *client.API
+	// StripeWebhookSecret is the signing secret (whsec_…) of the Stripe
+	// webhook endpoint; empty leaves POST /api/payments/webhook out (404).
+	StripeWebhookSecret string
 	// StripeTimeout bounds one charge or refund, retries included; zero
 	// means 30 s. The lease that keeps two processes from charging one
 	// order at once is four times as long.
@@ -141,11 +144,19 @@ func New(ctx context.Context, d Deps) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("payments app: %w", err)
 	}
-	httpapi.Routes(engine, httpapi.NewHandlers(svc))
+	var hook httpapi.WebhookParser
+	if d.StripeWebhookSecret != "" {
+		if hook, err = stripegw.NewWebhook(d.StripeWebhookSecret); err != nil {
+			return nil, fmt.Errorf("payments app: %w", err)
+		}
+	} else {
+		d.Logger.Info("no Stripe webhook signing secret: POST /api/payments/webhook is off; payments complete through the read-back only")
+	}
+	httpapi.Routes(engine, httpapi.NewHandlers(svc, hook))
 	return &App{deps: d, log: d.Logger, engine: engine, svc: svc, relay: relay}, nil
 }
 
-// Handler is the HTTP handler: the payments route plus /healthz, /readyz
+// Handler is the HTTP handler: the payments routes plus /healthz, /readyz
 // and /metrics.
 func (a *App) Handler() http.Handler { return a.engine }
 

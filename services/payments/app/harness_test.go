@@ -140,13 +140,14 @@ func newHarness(t *testing.T, stripe http.Handler, opts ...events.ListenOption) 
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	clk := &clock{now: start}
 	a, err := app.New(context.Background(), app.Deps{
-		DB:            db,
-		Events:        appConn,
-		Sessions:      sessions,
-		Logger:        logger,
-		Now:           clk.Now,
-		Stripe:        app.NewStripeClient(app.StripeConfig{Key: "sk_test_123", APIBase: rec.URL, Logger: logger}),
-		ListenOptions: append([]events.ListenOption{events.WithAckWait(time.Second)}, opts...),
+		DB:                  db,
+		Events:              appConn,
+		Sessions:            sessions,
+		Logger:              logger,
+		Now:                 clk.Now,
+		Stripe:              app.NewStripeClient(app.StripeConfig{Key: "sk_test_123", APIBase: rec.URL, Logger: logger}),
+		StripeWebhookSecret: webhookSecret,
+		ListenOptions:       append([]events.ListenOption{events.WithAckWait(time.Second)}, opts...),
 	})
 	require.NoError(t, err)
 	require.NoError(t, a.Start(context.Background()))
@@ -316,6 +317,7 @@ type storedPayment struct {
 	Amount   int64              `bson:"amount"`
 	Token    string             `bson:"token"`
 	StripeID string             `bson:"stripeId"`
+	Intent   bool               `bson:"intent"`
 	Refund   *struct {
 		ID string    `bson:"id"`
 		At time.Time `bson:"at"`

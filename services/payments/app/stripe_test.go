@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 
@@ -95,9 +97,10 @@ const declinedToken = "tok_chargeDeclined"
 // holding a request until the test lets it go.
 type standIn struct {
 	mu      sync.Mutex
-	replies map[string]reply // by idempotency key, as Stripe stores them
-	charges int              // charges made (replays excluded)
-	refunds int              // refunds made (replays excluded)
+	replies map[string]reply          // by idempotency key, as Stripe stores them
+	charges int                       // charges made (replays excluded)
+	refunds int                       // refunds made (replays excluded)
+	intents map[string]map[string]any // PaymentIntents made, by id
 	// loseAnswers: the next n requests are carried out but answered with a
 	// 500, as when the answer is lost on the way back.
 	loseAnswers int
@@ -112,7 +115,9 @@ type reply struct {
 	body   string
 }
 
-func newStandIn() *standIn { return &standIn{replies: map[string]reply{}} }
+func newStandIn() *standIn {
+	return &standIn{replies: map[string]reply{}, intents: map[string]map[string]any{}}
+}
 
 // holdCharges makes charges wait until the returned release is called. The
 // test's end releases them too, so a failing test never hangs on a held
@@ -165,6 +170,10 @@ func (s *standIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				<-holdRefunds
 			}
 			rep = s.refund(r.PostForm)
+		case r.Method == http.MethodPost && r.URL.Path == "/v1/payment_intents":
+			rep = s.createIntent(r.PostForm)
+		case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/v1/payment_intents/"):
+			rep = s.intent(strings.TrimPrefix(r.URL.Path, "/v1/payment_intents/"))
 		default:
 			rep = stripeError(http.StatusNotFound, "invalid_request_error", "resource_missing", "Unrecognized request URL")
 		}
@@ -204,8 +213,44 @@ func (s *standIn) refund(f url.Values) reply {
 	id := fmt.Sprintf("re_standin_%d", s.refunds)
 	s.mu.Unlock()
 	return jsonReply(http.StatusOK, map[string]any{
-		"id": id, "object": "refund", "charge": f.Get("charge"), "status": "succeeded",
+		"id": id, "object": "refund", "charge": f.Get("charge"), "payment_intent": f.Get("payment_intent"),
+		"status": "succeeded",
 	})
+}
+
+func (s *standIn) createIntent(f url.Values) reply {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := fmt.Sprintf("pi_standin%d", len(s.intents)+1)
+	pi := map[string]any{
+		"id": id, "object": "payment_intent", "amount": json.Number(f.Get("amount")), "currency": f.Get("currency"),
+		"status": "requires_payment_method", "client_secret": id + "_secret_standin",
+		"metadata": map[string]string{"order_id": f.Get("metadata[order_id]"), "user_id": f.Get("metadata[user_id]")},
+	}
+	s.intents[id] = pi
+	return jsonReply(http.StatusOK, pi)
+}
+
+func (s *standIn) intent(id string) reply {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	pi, ok := s.intents[id]
+	if !ok {
+		return stripeError(http.StatusNotFound, "invalid_request_error", "resource_missing", "No such payment_intent: '"+id+"'")
+	}
+	return jsonReply(http.StatusOK, pi)
+}
+
+// succeed moves an intent to succeeded, as Stripe does once the page has
+// confirmed it, and returns the intent as a webhook event would carry it.
+func (s *standIn) succeed(t testing.TB, id string) map[string]any {
+	t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	pi, ok := s.intents[id]
+	require.True(t, ok, "no intent %s", id)
+	pi["status"] = "succeeded"
+	return maps.Clone(pi)
 }
 
 // counts returns how many charges and refunds were really made.

@@ -5,9 +5,11 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -41,6 +43,9 @@ type Deps struct {
 	MaxInFlight int
 	// Relay tunes the outbox relay; zero values take mongox's defaults.
 	Relay mongox.RelayOptions
+	// ForSaleMax bounds the in-memory view of the tickets for sale
+	// (ticket.ForSale); 0 takes ticket.DefaultForSaleMax.
+	ForSaleMax int
 }
 
 // App is the wired service.
@@ -51,6 +56,12 @@ type App struct {
 	relay     *mongox.Relay
 	listeners *listeners.Listeners
 	bg        boot.Background
+
+	tickets  *store.Tickets
+	svc      *ticket.Service
+	view     *ticket.ForSale
+	watchers []*events.Watcher // guarded by watchMu
+	watchMu  sync.Mutex
 }
 
 // New checks d, creates the indexes and builds the HTTP handler. Nothing
@@ -85,7 +96,10 @@ func New(ctx context.Context, d Deps) (*App, error) {
 	if err := tickets.EnsureIndexes(ctx); err != nil {
 		return nil, err
 	}
-	svc := ticket.NewService(tickets)
+	a.tickets = tickets
+	a.view = ticket.NewForSale(d.ForSaleMax, d.Logger)
+	svc := ticket.NewService(tickets, ticket.WithView(a.view))
+	a.svc = svc
 	a.listeners = listeners.New(svc, d.Logger)
 
 	engine, err := httpx.NewEngine(httpx.Config{
@@ -110,29 +124,57 @@ func New(ctx context.Context, d Deps) (*App, error) {
 // Handler serves the routes, /healthz, /readyz and /metrics.
 func (a *App) Handler() http.Handler { return a.engine }
 
-// Start subscribes the listeners and starts the outbox relay, which runs
-// until Close (not until ctx ends, so events written while requests drain
-// at shutdown still go out). It returns once the listeners are subscribed.
-// A closed App does not start again.
+// Start watches the ticket events and loads the view of the tickets for
+// sale (watching first, so no change falls between the two), then
+// subscribes the listeners and starts the outbox relay, which runs until
+// Close (not until ctx ends, so events written while requests drain at
+// shutdown still go out). It returns once all of that is done, so a process
+// that starts serving after Start lists from a loaded view. A closed App
+// does not start again.
 func (a *App) Start(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	err := a.bg.Start(ctx, func() ([]*events.Listener, error) {
+	ws, err := listeners.WatchTickets(a.deps.Events, a.svc, a.log)
+	if err != nil {
+		return fmt.Errorf("tickets: %w", err)
+	}
+	a.watchMu.Lock()
+	a.watchers = append(a.watchers, ws...)
+	a.watchMu.Unlock()
+	if err := a.view.Load(ctx, a.tickets); err != nil {
+		return errors.Join(fmt.Errorf("tickets: %w", err), a.closeWatchers())
+	}
+	err = a.bg.Start(ctx, func() ([]*events.Listener, error) {
 		return a.listeners.Subscribe(a.deps.Events, events.WithLogger(a.log))
 	}, a.relay)
 	if err != nil {
-		return fmt.Errorf("tickets: %w", err)
+		return errors.Join(fmt.Errorf("tickets: %w", err), a.closeWatchers())
 	}
 	return nil
 }
 
 // Close closes the listeners (keeping their durable position), letting the
-// messages in hand finish, then stops the relay and waits for it. Events
-// still pending go out when a new App starts. Closing twice is harmless.
+// messages in hand finish, then stops the relay and waits for it, and ends
+// the watch of ticket events. Events still pending go out when a new App
+// starts. Closing twice is harmless.
 func (a *App) Close() error {
-	if err := a.bg.Close(); err != nil {
+	err := a.bg.Close()
+	err = errors.Join(err, a.closeWatchers())
+	if err != nil {
 		return fmt.Errorf("tickets: close: %w", err)
 	}
 	return nil
+}
+
+func (a *App) closeWatchers() error {
+	a.watchMu.Lock()
+	ws := a.watchers
+	a.watchers = nil
+	a.watchMu.Unlock()
+	var err error
+	for _, w := range ws {
+		err = errors.Join(err, w.Close())
+	}
+	return err
 }

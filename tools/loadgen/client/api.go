@@ -30,6 +30,13 @@ const (
 	StatusComplete  = "complete"
 )
 
+// Ticket statuses (CONTRACT.md §1.3).
+const (
+	TicketAvailable = "available"
+	TicketReserved  = "reserved"
+	TicketSold      = "sold"
+)
+
 // Contract messages the scenarios branch on.
 const (
 	MsgTicketReserved = "Ticket is already reserved"
@@ -47,6 +54,14 @@ type Ticket struct {
 	UserID  string  `json:"userId"`
 	Version int64   `json:"version"`
 	OrderID string  `json:"orderId,omitempty"`
+	// Status is available, reserved or sold (CONTRACT.md §1.3).
+	Status string `json:"status,omitempty"`
+}
+
+// Reserved reports whether an order holds the ticket (a hold running, or
+// sold).
+func (t Ticket) Reserved() bool {
+	return t.OrderID != "" || t.Status == TicketReserved || t.Status == TicketSold
 }
 
 // Order is the contract's order.

@@ -42,6 +42,9 @@ type Env struct {
 	// Poll is the pause between two looks at something on its way.
 	Poll time.Duration
 	Logf func(format string, args ...any)
+	// Progress reports how far a long set-up (seeding, sign-ups) got; the
+	// command prints it whether or not it is verbose.
+	Progress func(format string, args ...any)
 
 	users atomic.Int64
 	holds holdTracker
@@ -59,6 +62,7 @@ func NewEnv(c *client.Client, rec *stats.Recorder, runID string) *Env {
 		EventTimeout: 30 * time.Second,
 		Poll:         25 * time.Millisecond,
 		Logf:         func(string, ...any) {},
+		Progress:     func(string, ...any) {},
 		holds:        newHoldTracker(),
 	}
 }
@@ -129,6 +133,11 @@ type Options struct {
 	RaceBuyers   int
 	// BrowseSeed is how many tickets browse makes sure exist.
 	BrowseSeed int
+	// BrowseLimit is the page size browse asks for (GET
+	// /api/tickets?limit=n; 0: the API's default).
+	BrowseLimit int
+	// Rush says how the rush scenario's crowd behaves.
+	Rush RushOptions
 	// Pace is how long each flow's worker waits before starting its next
 	// flow: a think time that keeps the load below what the fleet can
 	// absorb, for runs that test something other than its limit (0: none).

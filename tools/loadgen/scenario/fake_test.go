@@ -17,9 +17,13 @@ import (
 // sell twice), answers 404 for a new ticket until its "event" has arrived
 // (lag), completes paid orders, and lapses holds at expiresAt.
 type fakeAPI struct {
-	lag        time.Duration // how long a new ticket or order is unknown to the other services
-	hold       time.Duration
-	sellTwice  bool         // the bug the race scenario must catch
+	lag       time.Duration // how long a new ticket or order is unknown to the other services
+	hold      time.Duration
+	sellTwice bool // the bug the race scenario must catch
+	// staleView makes the tickets service never show a reservation, as if
+	// its order:created had not arrived yet: every buyer gets as far as
+	// POST /api/orders.
+	staleView  bool
 	failFirst  atomic.Int64 // answer this many requests with 503 first
 	mu         sync.Mutex
 	seq        int
@@ -71,7 +75,7 @@ func fail(w http.ResponseWriter, status int, msg string) {
 
 func (f *fakeAPI) ticketJSON(t *fakeTicket) map[string]any {
 	m := map[string]any{"id": t.ID, "title": t.Title, "price": t.Price, "userId": t.UserID, "version": t.Version}
-	if t.OrderID != "" {
+	if t.OrderID != "" && !f.staleView {
 		m["orderId"] = t.OrderID
 	}
 	return m
@@ -123,7 +127,7 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.Method == http.MethodGet && path == "/api/tickets":
 		list := []map[string]any{}
 		for _, t := range f.tickets {
-			if t.OrderID == "" {
+			if t.OrderID == "" || f.staleView {
 				list = append(list, f.ticketJSON(t))
 			}
 		}

@@ -2,7 +2,9 @@ package scenario_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -155,5 +157,112 @@ func TestPaceSpacesAWorkersFlows(t *testing.T) {
 				assert.Equal(t, 2, n, "one flow per worker")
 			}
 		})
+	}
+}
+
+func TestRushSellsEveryTicketOnce(t *testing.T) {
+	tests := []struct {
+		name                     string
+		buyers, tickets, lapse   int
+		wantLapsed, wantFromWait int
+	}{
+		// 20 % of 10 winners lapse: 2 holds, whose tickets waiting buyers take.
+		{name: "crowd with lapses", buyers: 60, tickets: 10, lapse: 20, wantLapsed: 2},
+		{name: "nobody lapses", buyers: 30, tickets: 5, lapse: 0},
+		// Fewer buyers than tickets: what nobody reserved goes to waiting
+		// (here: any) buyers after the crowd.
+		{name: "more tickets than buyers", buyers: 3, tickets: 6, lapse: 0, wantFromWait: 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env, rec := newEnv(t, &fakeAPI{lag: 5 * time.Millisecond, hold: 300 * time.Millisecond})
+			opt := scenario.Options{Rush: scenario.RushOptions{Buyers: tt.buyers, Tickets: tt.tickets, Arrival: 100 * time.Millisecond,
+				LapsePercent: tt.lapse, Tries: 1, Poll: 10 * time.Millisecond}}
+			require.NoError(t, env.Rush(context.Background(), opt))
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			assert.Zero(t, env.WaitHolds(ctx), "every lapsed hold was seen to lapse")
+
+			n, problems := env.Ledger.Problems()
+			assert.Zero(t, n, "%v", problems)
+			failed, why := env.Ledger.Failures()
+			assert.Zero(t, failed, "%v", why)
+			c := counters(rec)
+			assert.Equal(t, tt.tickets, c["tickets sold"])
+			assert.Equal(t, tt.wantLapsed, c["holds left to lapse"])
+			if tt.wantFromWait > 0 {
+				assert.Equal(t, tt.wantFromWait, c["tickets bought by a waiting buyer"])
+			}
+			l := lags(rec)
+			assert.Equal(t, tt.tickets, l[scenario.LagSold], "one sale per ticket")
+			assert.Equal(t, 1, l[scenario.LagAllSold], "every ticket was decided")
+			assert.Equal(t, tt.wantLapsed, l[scenario.LagBackOnSale])
+			paid := 0
+			for _, o := range env.Ledger.Orders() {
+				if o.Paid {
+					paid++
+				}
+			}
+			assert.Equal(t, tt.tickets, paid, "one paid order per ticket")
+		})
+	}
+}
+
+// The rush must catch a fleet that lets two buyers reserve one ticket.
+func TestRushCatchesADoubleSale(t *testing.T) {
+	env, _ := newEnv(t, &fakeAPI{sellTwice: true, staleView: true})
+	opt := scenario.Options{Rush: scenario.RushOptions{Buyers: 20, Tickets: 2, Arrival: 10 * time.Millisecond, Tries: 1, Poll: 10 * time.Millisecond}}
+	require.NoError(t, env.Rush(context.Background(), opt))
+	n, problems := env.Ledger.Problems()
+	// Every buyer reserves and wins; all but the first of each ticket is
+	// a double sale.
+	require.Equal(t, 20-2, n, "%v", problems)
+	assert.True(t, strings.HasPrefix(problems[0], "double sale: ticket"), problems[0])
+}
+
+// The rush's set-up is outside its figures: the sign-ups are recorded in
+// "rush set-up", the crowd in "rush".
+func TestRushKeepsItsSetUpOutOfItsFigures(t *testing.T) {
+	env, rec := newEnv(t, &fakeAPI{})
+	rec.BeginPhase(scenario.FirstPhase(scenario.Rush))
+	opt := scenario.Options{Rush: scenario.RushOptions{Buyers: 4, Tickets: 2, Tries: 1, Poll: 10 * time.Millisecond}}
+	require.NoError(t, env.Rush(context.Background(), opt))
+	phases := rec.Phases()
+	require.Len(t, phases, 2)
+	endpoints := func(i int) map[string]int {
+		out := map[string]int{}
+		for _, e := range phases[i].Endpoints {
+			out[e.Endpoint] = e.Requests
+		}
+		return out
+	}
+	assert.Equal(t, "rush set-up", phases[0].Name)
+	assert.Equal(t, 4+2, endpoints(0)[client.EPSignUp], "buyers and sellers sign up in the set-up")
+	assert.Equal(t, 2, endpoints(0)[client.EPCreateTicket])
+	assert.Equal(t, "rush", phases[1].Name)
+	assert.Zero(t, endpoints(1)[client.EPSignUp])
+	assert.Equal(t, 4, endpoints(1)[client.EPListTickets], "every buyer looks at the list once")
+}
+
+func TestSeedListsTheTicketsAndSaysHowFar(t *testing.T) {
+	tests := []struct{ n, width int }{{0, 4}, {1, 4}, {25, 4}, {7, 16}}
+	for _, tt := range tests {
+		env, rec := newEnv(t, &fakeAPI{})
+		var lines []string
+		var mu sync.Mutex
+		env.Progress = func(format string, args ...any) {
+			mu.Lock()
+			defer mu.Unlock()
+			lines = append(lines, fmt.Sprintf(format, args...))
+		}
+		require.NoError(t, env.Seed(context.Background(), tt.n, tt.width))
+		assert.Len(t, env.Ledger.Tickets(), tt.n)
+		if tt.n == 0 {
+			assert.Empty(t, lines)
+			continue
+		}
+		assert.Equal(t, tt.n, counters(rec)["tickets seeded"])
+		require.NotEmpty(t, lines)
+		assert.Contains(t, lines[len(lines)-1], fmt.Sprintf("seed: tickets listed: %d of %d", tt.n, tt.n))
 	}
 }

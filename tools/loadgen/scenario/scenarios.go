@@ -18,10 +18,21 @@ const (
 	Purchase = "purchase"
 	Race     = "race"
 	Edits    = "edits"
+	Rush     = "rush"
 )
 
-// Names lists the scenarios in the order a full run plays them.
-func Names() []string { return []string{Browse, Purchase, Race, Edits} }
+// Names lists every scenario.
+func Names() []string { return []string{Browse, Purchase, Race, Edits, Rush} }
+
+// FirstPhase names the phase a scenario starts in: a scenario with a set-up
+// that is not part of its figures (rush: its sign-ups and listings) starts
+// in "<name> set-up" and begins its own phase when the load starts.
+func FirstPhase(name string) string {
+	if name == Rush {
+		return Rush + " set-up"
+	}
+	return name
+}
 
 // Run plays one scenario by name.
 func Run(ctx context.Context, e *Env, name string, opt Options) error {
@@ -34,6 +45,8 @@ func Run(ctx context.Context, e *Env, name string, opt Options) error {
 		return e.Race(ctx, opt)
 	case Edits:
 		return e.Edits(ctx, opt)
+	case Rush:
+		return e.Rush(ctx, opt)
 	}
 	return fmt.Errorf("unknown scenario %q (want one of %v)", name, Names())
 }
@@ -77,7 +90,7 @@ func (e *Env) Browse(ctx context.Context, opt Options) error {
 		}
 	}
 	e.runFlows(ctx, opt, Browse, func(ctx context.Context, _, _ int) error {
-		list, err := visitor.ListTickets(ctx, 0)
+		list, err := visitor.ListTickets(ctx, opt.BrowseLimit)
 		if err != nil {
 			return err
 		}
@@ -149,7 +162,7 @@ func (e *Env) purchaseOnce(ctx context.Context, seller, buyer *client.User, n in
 		e.WatchHold(buyer, o)
 		return nil
 	}
-	paidAt, err := e.pay(ctx, buyer, o)
+	paidAt, err := e.pay(ctx, buyer, o, e.Poll)
 	if errors.Is(err, errGone) {
 		// Paid too late (the hold lapsed while the load queued us): the
 		// order is cancelled or about to be; watch it lapse.
@@ -359,12 +372,23 @@ func (e *Env) Edits(ctx context.Context, opt Options) error {
 	return nil
 }
 
-// parallel runs f for 0..n-1, at most 8 at once, and returns the first
-// error. It is for a scenario's set-up (sign-ups cost a password hash each).
+// setupWidth is how many set-up requests (sign-ups, listings) run at once:
+// enough to keep a service busy, few enough that the set-up is not itself
+// a storm (a sign-up costs a password hash).
+const setupWidth = 8
+
+// parallel runs f for 0..n-1, setupWidth at once, and returns the first
+// error. It is for a scenario's set-up.
 func (e *Env) parallel(ctx context.Context, n int, f func(ctx context.Context, i int) error) error {
+	return parallelN(ctx, n, setupWidth, f)
+}
+
+// parallelN runs f for 0..n-1, at most width at once, and returns the first
+// error; the first error stops what has not started.
+func parallelN(ctx context.Context, n, width int, f func(ctx context.Context, i int) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	sem := make(chan struct{}, 8)
+	sem := make(chan struct{}, max(width, 1))
 	var wg sync.WaitGroup
 	var once sync.Once
 	var first error

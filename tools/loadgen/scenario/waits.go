@@ -56,9 +56,10 @@ func (e *Env) reserve(ctx context.Context, buyer *client.User, ticketID string, 
 }
 
 // pay pays for an order as soon as the payments service knows it (404
-// until its order:created arrives) and returns when the payment was taken.
-// An order that has lapsed or was cancelled meanwhile is errGone.
-func (e *Env) pay(ctx context.Context, buyer *client.User, o client.Order) (time.Time, error) {
+// until its order:created arrives, asked again every poll) and returns when
+// the payment was taken. An order that has lapsed or was cancelled meanwhile
+// is errGone.
+func (e *Env) pay(ctx context.Context, buyer *client.User, o client.Order, poll time.Duration) (time.Time, error) {
 	deadline := time.Now().Add(e.EventTimeout)
 	retried := false
 	for {
@@ -90,7 +91,7 @@ func (e *Env) pay(ctx context.Context, buyer *client.User, o client.Order) (time
 		if time.Now().After(deadline) {
 			return time.Time{}, fmt.Errorf("payments did not learn of order %s within %s", o.ID, e.EventTimeout)
 		}
-		if !sleep(ctx, e.Poll) {
+		if !sleep(ctx, poll) {
 			return time.Time{}, ctx.Err()
 		}
 	}

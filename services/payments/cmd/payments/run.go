@@ -17,7 +17,8 @@ import (
 
 type settings struct {
 	boot.Settings
-	stripe app.StripeConfig
+	stripe        app.StripeConfig
+	webhookSecret string
 }
 
 func loadSettings(getenv func(string) string) (settings, error) {
@@ -28,6 +29,8 @@ func loadSettings(getenv func(string) string) (settings, error) {
 			Key:     env.Required("STRIPE_KEY"),
 			APIBase: env.String("STRIPE_API_BASE", ""),
 		},
+		// Optional: without it the webhook route is off (404).
+		webhookSecret: env.String("STRIPE_WEBHOOK_SECRET", ""),
 	}
 	err := env.Err()
 	if base := s.stripe.APIBase; base != "" {
@@ -59,14 +62,15 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) (err
 
 	cfg.stripe.Logger = logger
 	a, err := app.New(ctx, app.Deps{
-		DB:             conns.DB,
-		Events:         conns.Events,
-		Sessions:       conns.Sessions,
-		Logger:         logger,
-		Stripe:         app.NewStripeClient(cfg.stripe),
-		TrustedProxies: cfg.TrustedProxies,
-		MaxInFlight:    cfg.MaxInFlight,
-		Relay:          mongox.RelayOptions{Workers: cfg.RelayWorkers},
+		DB:                  conns.DB,
+		Events:              conns.Events,
+		Sessions:            conns.Sessions,
+		Logger:              logger,
+		Stripe:              app.NewStripeClient(cfg.stripe),
+		StripeWebhookSecret: cfg.webhookSecret,
+		TrustedProxies:      cfg.TrustedProxies,
+		MaxInFlight:         cfg.MaxInFlight,
+		Relay:               mongox.RelayOptions{Workers: cfg.RelayWorkers, SweepInterval: cfg.RelaySweepInterval},
 	})
 	if err != nil {
 		return err

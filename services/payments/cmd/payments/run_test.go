@@ -49,6 +49,8 @@ func TestRunServesPayments(t *testing.T) {
 		"STRIPE_KEY":      "sk_test_123",
 		"STRIPE_API_BASE": stripeMockBase(t),
 		"LOG_LEVEL":       "debug",
+		// Read from the environment: the webhook route is on, and checks signatures.
+		"STRIPE_WEBHOOK_SECRET": "whsec_run_test",
 	}
 	svc := testkit.RunService(t, "payments", run, env)
 	url := svc.URL
@@ -59,6 +61,13 @@ func TestRunServesPayments(t *testing.T) {
 		resp.Body.Close()
 		assert.Equal(t, http.StatusOK, resp.StatusCode, path)
 	}
+	resp, err := http.Post(url+"/api/payments/webhook", "application/json", strings.NewReader(`{}`))
+	require.NoError(t, err)
+	hook, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusBadRequest, resp.StatusCode, "an unsigned delivery is refused")
+	assert.JSONEq(t, `{"errors":[{"message":"Invalid Stripe signature"}]}`, string(hook))
 
 	conn := nats.Connect(t)
 	var mu sync.Mutex

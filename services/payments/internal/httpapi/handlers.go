@@ -15,10 +15,14 @@ import (
 // Handlers holds what the routes call.
 type Handlers struct {
 	payments *payment.Service
+	webhook  WebhookParser
 }
 
-// NewHandlers wires the handlers to the payment service.
-func NewHandlers(payments *payment.Service) *Handlers { return &Handlers{payments: payments} }
+// NewHandlers wires the handlers to the payment service. webhook verifies
+// Stripe's deliveries; nil leaves the webhook route out.
+func NewHandlers(payments *payment.Service, webhook WebhookParser) *Handlers {
+	return &Handlers{payments: payments, webhook: webhook}
+}
 
 const (
 	msgToken   = "Token is required"

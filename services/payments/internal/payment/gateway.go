@@ -13,6 +13,12 @@ type Gateway interface {
 	// Refund returns the refund id; ErrAlreadyRefunded when the charge was
 	// refunded before. Any other error leaves the outcome unknown.
 	Refund(ctx context.Context, req RefundRequest) (string, error)
+	// CreateIntent creates a PaymentIntent, or returns the one Stripe made
+	// before under the same idempotency key.
+	CreateIntent(ctx context.Context, req IntentRequest) (Intent, error)
+	// GetIntent reads a PaymentIntent; ErrIntentNotFound when Stripe has none
+	// of that id.
+	GetIntent(ctx context.Context, id string) (Intent, error)
 }
 
 // ChargeRequest charges Amount cents in USD from the card behind Token.
@@ -22,10 +28,12 @@ type ChargeRequest struct {
 	Amount         int64
 }
 
-// RefundRequest refunds a whole charge.
+// RefundRequest refunds a whole charge, or a whole PaymentIntent when
+// PaymentIntentID is set (ChargeID is then empty).
 type RefundRequest struct {
-	IdempotencyKey string
-	ChargeID       string
+	IdempotencyKey  string
+	ChargeID        string
+	PaymentIntentID string
 }
 
 // DeclinedError is Stripe's refusal of a charge; Message is Stripe's words

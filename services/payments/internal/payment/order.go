@@ -22,6 +22,9 @@ type Order struct {
 	Status    string
 	ExpiresAt time.Time
 	Version   int64
+	// IntentID is the order's Stripe PaymentIntent, once one was created
+	// for it; it is the service's own field, not the orders service's.
+	IntentID string
 }
 
 // Cancelled reports whether the orders service has cancelled the order.

@@ -22,7 +22,8 @@ const (
 	// StatusFailed: Stripe refused the last attempt (nothing was charged);
 	// the buyer may try again.
 	StatusFailed Status = "failed"
-	// StatusCharged: the order is paid; StripeID is the charge.
+	// StatusCharged: the order is paid; StripeID is the charge or the
+	// PaymentIntent.
 	StatusCharged Status = "charged"
 )
 
@@ -59,8 +60,11 @@ type Payment struct {
 	Amount   int64
 	Token    string
 	StripeID string
-	Refund   *Refund
-	Lease    *Lease
+	// Intent says StripeID is a PaymentIntent (pi_…), not a charge (ch_…);
+	// a refund names it as payment_intent.
+	Intent bool
+	Refund *Refund
+	Lease  *Lease
 }
 
 // Errors the payment route answers with (CONTRACT.md §2, payments).
@@ -102,6 +106,17 @@ func (p Payment) ChargeKey() string {
 
 // RefundKey is the refund's idempotency key; one order is refunded at most once.
 func RefundKey(orderID string) string { return "refund-" + orderID }
+
+// refundRequest refunds the whole of p's charge or PaymentIntent, once.
+func (p Payment) refundRequest() RefundRequest {
+	req := RefundRequest{IdempotencyKey: RefundKey(p.OrderID)}
+	if p.Intent {
+		req.PaymentIntentID = p.StripeID
+	} else {
+		req.ChargeID = p.StripeID
+	}
+	return req
+}
 
 // blocks reports whether p stops another payment of its order: it is paid,
 // or an attempt is under way.

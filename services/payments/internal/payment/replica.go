@@ -114,7 +114,7 @@ func (s *Service) refund(ctx context.Context, p Payment) error {
 	}
 	ctx = context.WithoutCancel(ctx)
 	sctx, cancel := context.WithTimeout(ctx, s.stripeTimeout)
-	refundID, err := s.gw.Refund(sctx, RefundRequest{IdempotencyKey: RefundKey(p.OrderID), ChargeID: p.StripeID})
+	refundID, err := s.gw.Refund(sctx, p.refundRequest())
 	cancel()
 	log := s.log.With("orderId", p.OrderID, "paymentId", p.ID, "stripeId", p.StripeID)
 	if errors.Is(err, ErrAlreadyRefunded) {

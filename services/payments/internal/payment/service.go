@@ -26,12 +26,17 @@ type Orders interface {
 	ApplyCancelled(ctx context.Context, id string, version int64) (applied bool, err error)
 	// Get returns errs.ErrNotFound for an order the replica does not have.
 	Get(ctx context.Context, id string) (Order, error)
+	// SetIntent keeps intentID as the order's PaymentIntent unless it has
+	// one already, and returns the one it keeps; errs.ErrNotFound for an
+	// order the replica does not have.
+	SetIntent(ctx context.Context, id, intentID string) (stored string, err error)
 }
 
 // Payments is what the service needs from the payments collection.
 type Payments interface {
-	// Insert stores a new payment record; ErrPaymentExists if the order has one.
-	Insert(ctx context.Context, p Payment) error
+	// Insert stores a new payment record with evs in its outbox;
+	// ErrPaymentExists if the order has one.
+	Insert(ctx context.Context, p Payment, evs ...events.Payload) error
 	// GetByOrder returns errs.ErrNotFound when the order has no payment record.
 	GetByOrder(ctx context.Context, orderID string) (Payment, error)
 	// Update stores next (from's successor, one version up) with evs in its

@@ -34,6 +34,9 @@ type orderDoc struct {
 	Price     float64            `bson:"price"`
 	Status    string             `bson:"status"`
 	ExpiresAt time.Time          `bson:"expiresAt"`
+	// IntentID is the service's own field: the events' $set never names it,
+	// so it survives every newer version of the order.
+	IntentID string `bson:"paymentIntentId,omitempty"`
 }
 
 // NewOrders uses the orders collection of db.
@@ -93,6 +96,26 @@ func (s *Orders) Get(ctx context.Context, id string) (payment.Order, error) {
 	}
 	return payment.Order{
 		ID: doc.ID.Hex(), Version: doc.Version, UserID: doc.UserID, Price: doc.Price,
-		Status: doc.Status, ExpiresAt: doc.ExpiresAt.UTC(),
+		Status: doc.Status, ExpiresAt: doc.ExpiresAt.UTC(), IntentID: doc.IntentID,
 	}, nil
+}
+
+// SetIntent keeps intentID as the order's PaymentIntent unless the order
+// has one already, and returns the one the order keeps. The filter lets
+// only the first of racing requests set it.
+func (s *Orders) SetIntent(ctx context.Context, id, intentID string) (string, error) {
+	oid, err := primitive.ObjectIDFromHex(id)
+	if err != nil {
+		return "", errs.Wrap(errs.ErrNotFound, err)
+	}
+	_, err = s.coll.UpdateOne(ctx, bson.M{"_id": oid, "paymentIntentId": bson.M{"$exists": false}},
+		bson.M{"$set": bson.M{"paymentIntentId": intentID}})
+	if err != nil {
+		return "", fmt.Errorf("set intent of order %s: %w", id, err)
+	}
+	o, err := s.Get(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	return o.IntentID, nil
 }

@@ -45,6 +45,7 @@ type paymentDoc struct {
 	Amount    int64                `bson:"amount"`
 	Token     string               `bson:"token,omitempty"`
 	StripeID  string               `bson:"stripeId,omitempty"`
+	Intent    bool                 `bson:"intent,omitempty"`
 	Refund    *refundDoc           `bson:"refund,omitempty"`
 	Lease     *leaseDoc            `bson:"lease,omitempty"`
 	CreatedAt time.Time            `bson:"createdAt"`
@@ -72,12 +73,17 @@ func (s *Payments) EnsureIndexes(ctx context.Context) error {
 	})
 }
 
-// Insert stores a new record; payment.ErrPaymentExists if its order has one.
-// It carries no event: a record is created before its charge, and the
-// charge's payment:created goes in with the update that records it.
-func (s *Payments) Insert(ctx context.Context, p payment.Payment) error {
+// Insert stores a new record with evs in its outbox;
+// payment.ErrPaymentExists if its order has one. A card attempt carries no
+// event (its record is created before the charge, and payment:created goes
+// in with the update that records the charge); a PaymentIntent's record is
+// created once the money moved, with its payment:created.
+func (s *Payments) Insert(ctx context.Context, p payment.Payment, evs ...events.Payload) error {
 	doc, err := toPaymentDoc(p)
 	if err != nil {
+		return err
+	}
+	if doc.Outbox, err = outbox(evs); err != nil {
 		return err
 	}
 	doc.CreatedAt = s.now().UTC()
@@ -134,6 +140,7 @@ func (s *Payments) Update(ctx context.Context, from, next payment.Payment, evs .
 	}{
 		{"token", doc.Token, doc.Token != ""},
 		{"stripeId", doc.StripeID, doc.StripeID != ""},
+		{"intent", doc.Intent, doc.Intent},
 		{"refund", doc.Refund, doc.Refund != nil},
 		{"lease", doc.Lease, doc.Lease != nil},
 	}
@@ -171,7 +178,7 @@ func toPaymentDoc(p payment.Payment) (paymentDoc, error) {
 	}
 	doc := paymentDoc{
 		ID: oid, OrderID: p.OrderID, Version: p.Version, Status: string(p.Status), Attempt: p.Attempt,
-		Amount: p.Amount, Token: p.Token, StripeID: p.StripeID,
+		Amount: p.Amount, Token: p.Token, StripeID: p.StripeID, Intent: p.Intent,
 	}
 	if p.Refund != nil {
 		doc.Refund = &refundDoc{ID: p.Refund.ID, At: p.Refund.At.UTC()}
@@ -185,7 +192,7 @@ func toPaymentDoc(p payment.Payment) (paymentDoc, error) {
 func (d paymentDoc) toPayment() payment.Payment {
 	p := payment.Payment{
 		ID: d.ID.Hex(), OrderID: d.OrderID, Version: d.Version, Status: payment.Status(d.Status), Attempt: d.Attempt,
-		Amount: d.Amount, Token: d.Token, StripeID: d.StripeID,
+		Amount: d.Amount, Token: d.Token, StripeID: d.StripeID, Intent: d.Intent,
 	}
 	if d.Refund != nil {
 		p.Refund = &payment.Refund{ID: d.Refund.ID, At: d.Refund.At.UTC()}

@@ -12,14 +12,14 @@ import (
 	"github.com/ticketing/services/payments/internal/payment"
 )
 
-// Gateway charges and refunds through a stripe-go client.
+// Gateway charges, refunds and keeps PaymentIntents through a stripe-go client.
 type Gateway struct {
 	api *client.API
 }
 
 // NewGateway uses api (see NewClient).
 func NewGateway(api *client.API) (*Gateway, error) {
-	if api == nil || api.Charges == nil || api.Refunds == nil {
+	if api == nil || api.Charges == nil || api.Refunds == nil || api.PaymentIntents == nil {
 		return nil, errors.New("stripegw: a stripe client is required")
 	}
 	return &Gateway{api: api}, nil
@@ -44,9 +44,14 @@ func (g *Gateway) Charge(ctx context.Context, req payment.ChargeRequest) (string
 	return ch.ID, nil
 }
 
-// Refund refunds the whole charge.
+// Refund refunds the whole charge, or the whole PaymentIntent.
 func (g *Gateway) Refund(ctx context.Context, req payment.RefundRequest) (string, error) {
-	params := &stripe.RefundParams{Charge: stripe.String(req.ChargeID)}
+	params := &stripe.RefundParams{}
+	if req.PaymentIntentID != "" {
+		params.PaymentIntent = stripe.String(req.PaymentIntentID)
+	} else {
+		params.Charge = stripe.String(req.ChargeID)
+	}
 	params.Context = ctx
 	params.SetIdempotencyKey(req.IdempotencyKey)
 	r, err := g.api.Refunds.New(params)
@@ -55,7 +60,7 @@ func (g *Gateway) Refund(ctx context.Context, req payment.RefundRequest) (string
 		if errors.As(err, &se) && se.Code == stripe.ErrorCodeChargeAlreadyRefunded {
 			return "", fmt.Errorf("%w: %s", payment.ErrAlreadyRefunded, se.Msg)
 		}
-		return "", fmt.Errorf("stripe refund of %s: %w", req.ChargeID, err)
+		return "", fmt.Errorf("stripe refund of %s%s: %w", req.ChargeID, req.PaymentIntentID, err)
 	}
 	return r.ID, nil
 }

@@ -11,11 +11,21 @@ import (
 	"github.com/ticketing/common/config"
 	"github.com/ticketing/common/mongox"
 	"github.com/ticketing/services/tickets/app"
+	"github.com/ticketing/services/tickets/internal/ticket"
 )
 
-func loadSettings(getenv func(string) string) (boot.Settings, error) {
+// settings are the shared ones and the tickets service's own.
+type settings struct {
+	boot.Settings
+	// ForSaleMax is FOR_SALE_VIEW_MAX, the bound on the in-memory view of
+	// the tickets for sale (ticket.ForSale).
+	ForSaleMax int
+}
+
+func loadSettings(getenv func(string) string) (settings, error) {
 	env := config.New(getenv)
-	s := boot.ReadSettings(env, boot.Mongo|boot.NATS|boot.Sessions)
+	s := settings{Settings: boot.ReadSettings(env, boot.Mongo|boot.NATS|boot.Sessions)}
+	s.ForSaleMax = env.Int("FOR_SALE_VIEW_MAX", ticket.DefaultForSaleMax, 1, 1_000_000_000)
 	return s, env.Err()
 }
 
@@ -32,7 +42,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) (err
 	}
 	logger := config.Logger(stdout, "tickets", cfg.LogLevel)
 
-	conns, err := boot.Open(ctx, "tickets", cfg, logger)
+	conns, err := boot.Open(ctx, "tickets", cfg.Settings, logger)
 	if err != nil {
 		return err
 	}
@@ -45,7 +55,8 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) (err
 		Logger:         logger,
 		TrustedProxies: cfg.TrustedProxies,
 		MaxInFlight:    cfg.MaxInFlight,
-		Relay:          mongox.RelayOptions{Workers: cfg.RelayWorkers},
+		Relay:          mongox.RelayOptions{Workers: cfg.RelayWorkers, SweepInterval: cfg.RelaySweepInterval},
+		ForSaleMax:     cfg.ForSaleMax,
 	})
 	if err != nil {
 		return err

@@ -172,6 +172,36 @@ func (s *Tickets) List(ctx context.Context, p ticket.Page) ([]ticket.Ticket, err
 	return out, nil
 }
 
+// scanBatch is how many tickets one round trip of Scan brings.
+const scanBatch = 1000
+
+// Scan calls fn with every stored ticket, in the store's natural order,
+// through one cursor read in batches: one pass over the collection, in
+// bounded memory, whatever its size. On FerretDB a filter or a sort on
+// anything but an _id equality reads the whole collection each time, so
+// paging by _id would cost a scan per page.
+func (s *Tickets) Scan(ctx context.Context, fn func(ticket.Ticket)) error {
+	opts := options.Find().
+		SetBatchSize(scanBatch).
+		SetProjection(bson.M{"outbox": 0, "releasedOrders": 0, "standbyOrders": 0})
+	cur, err := s.coll.Find(ctx, bson.M{}, opts)
+	if err != nil {
+		return fmt.Errorf("scan tickets: %w", err)
+	}
+	defer func() { _ = cur.Close(context.WithoutCancel(ctx)) }()
+	for cur.Next(ctx) {
+		var d ticketDoc
+		if err := cur.Decode(&d); err != nil {
+			return fmt.Errorf("scan tickets: %w", err)
+		}
+		fn(d.ticket())
+	}
+	if err := cur.Err(); err != nil {
+		return fmt.Errorf("scan tickets: %w", err)
+	}
+	return nil
+}
+
 func (d ticketDoc) ticket() ticket.Ticket {
 	return ticket.Ticket{
 		ID: d.ID.Hex(), Title: d.Title, Price: d.Price, UserID: d.UserID,

@@ -32,10 +32,27 @@ const maxAttempts = 50
 // Service applies the rules to tickets.
 type Service struct {
 	store Store
+	view  *ForSale // nil: every read goes to the store
 }
 
-// NewService uses store for every read and write.
-func NewService(store Store) *Service { return &Service{store: store} }
+// ServiceOption tunes a Service.
+type ServiceOption func(*Service)
+
+// WithView serves lists, and reads of tickets for sale, from view, and
+// keeps view current with every write the service makes.
+func WithView(view *ForSale) ServiceOption {
+	return func(s *Service) { s.view = view }
+}
+
+// NewService uses store for every write, and for reads the view (if any)
+// cannot answer.
+func NewService(store Store, opts ...ServiceOption) *Service {
+	s := &Service{store: store}
+	for _, opt := range opts {
+		opt(s)
+	}
+	return s
+}
 
 // Create lists a new ticket for sale by userID at version 0.
 func (s *Service) Create(ctx context.Context, userID string, d Draft) (Ticket, error) {
@@ -43,17 +60,45 @@ func (s *Service) Create(ctx context.Context, userID string, d Draft) (Ticket, e
 	if err != nil {
 		return Ticket{}, fmt.Errorf("create ticket: %w", err)
 	}
+	s.stored(t)
 	return t, nil
 }
 
-// Get returns one ticket, reserved or not.
+// stored tells the view about a write that succeeded, before the caller
+// hears of it, so that a list right after a write shows it.
+func (s *Service) stored(t Ticket) {
+	if s.view != nil {
+		s.view.Apply(t)
+	}
+}
+
+// Get returns one ticket, reserved or not: from the view while it lists
+// the ticket for sale, else from the store by id.
 func (s *Service) Get(ctx context.Context, id string) (Ticket, error) {
+	if s.view != nil {
+		if t, ok := s.view.Get(id); ok {
+			return t, nil
+		}
+	}
 	return s.store.Find(ctx, id)
 }
 
 // List returns a page of the tickets for sale.
 func (s *Service) List(ctx context.Context, p Page) ([]Ticket, error) {
+	if s.view != nil {
+		if ts, ok := s.view.List(p); ok {
+			return ts, nil
+		}
+	}
 	return s.store.List(ctx, p)
+}
+
+// Heard applies a ticket event of any copy of the service to the view.
+func (s *Service) Heard(ctx context.Context, t Ticket) error {
+	if s.view == nil {
+		return nil
+	}
+	return s.view.Heard(ctx, s.store, t)
 }
 
 // Edit changes the title and price of ticket id for its owner userID.
@@ -106,6 +151,7 @@ func (s *Service) change(ctx context.Context, id string, rule func(Ticket) (Tick
 		}
 		err = s.store.Update(ctx, next)
 		if err == nil {
+			s.stored(next)
 			return next, nil
 		}
 		if !errors.Is(err, errs.ErrConflict) {
