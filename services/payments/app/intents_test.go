@@ -31,6 +31,20 @@ func (h *harness) createIntent(t testing.TB, u user, orderID string) response {
 }
 
 // intent requires a 201 {id, clientSecret} and returns both.
+// withIntent is the start of most intent tests: a fleet with a Stripe
+// stand-in, an observer of payment:created, a buyer with an order of price,
+// and that order's PaymentIntent id.
+func withIntent(t *testing.T, price float64) (stripe *standIn, h *harness, created *observer[events.PaymentCreated], buyer user, orderID, id string) {
+	t.Helper()
+	stripe = newStandIn()
+	h = newHarness(t, stripe)
+	created = observe[events.PaymentCreated](t, h)
+	buyer = newUser(t)
+	orderID = h.order(t, buyer, price)
+	id, _ = h.intent(t, buyer, orderID)
+	return stripe, h, created, buyer, orderID, id
+}
+
 func (h *harness) intent(t testing.TB, u user, orderID string) (id, secret string) {
 	t.Helper()
 	r := h.createIntent(t, u, orderID)
@@ -235,12 +249,7 @@ func TestWebhookOffWithoutSecret(t *testing.T) {
 // changes nothing; once Stripe says succeeded, it pays the order once, and
 // every later call (or payment route) finds it paid.
 func TestReadBackPaysOnce(t *testing.T) {
-	stripe := newStandIn()
-	h := newHarness(t, stripe)
-	created := observe[events.PaymentCreated](t, h)
-	buyer := newUser(t)
-	orderID := h.order(t, buyer, 12.34)
-	id, _ := h.intent(t, buyer, orderID)
+	stripe, h, created, buyer, orderID, id := withIntent(t, 12.34)
 
 	r := h.confirm(t, buyer, id)
 	require.Equal(t, http.StatusOK, r.status, r.body)
@@ -268,12 +277,7 @@ func TestReadBackPaysOnce(t *testing.T) {
 // An intent that succeeded while its webhook is still on the way: asking
 // for the intent again records it and says the order is paid.
 func TestCreateIntentFindsItSucceeded(t *testing.T) {
-	stripe := newStandIn()
-	h := newHarness(t, stripe)
-	created := observe[events.PaymentCreated](t, h)
-	buyer := newUser(t)
-	orderID := h.order(t, buyer, 10)
-	id, _ := h.intent(t, buyer, orderID)
+	stripe, h, created, buyer, orderID, id := withIntent(t, 10)
 	stripe.succeed(t, id)
 
 	r := h.createIntent(t, buyer, orderID)
@@ -285,12 +289,7 @@ func TestCreateIntentFindsItSucceeded(t *testing.T) {
 // The webhook: a signed payment_intent.succeeded pays the order once, also
 // when delivered again; other events and bad signatures change nothing.
 func TestWebhookPaysOnce(t *testing.T) {
-	stripe := newStandIn()
-	h := newHarness(t, stripe)
-	created := observe[events.PaymentCreated](t, h)
-	buyer := newUser(t)
-	orderID := h.order(t, buyer, 20.5)
-	id, _ := h.intent(t, buyer, orderID)
+	stripe, h, created, buyer, orderID, id := withIntent(t, 20.5)
 	intent := stripe.succeed(t, id)
 	payload, signature := succeeded(t, intent)
 
@@ -420,12 +419,7 @@ func TestCancelledOrderIntentRefundedOnce(t *testing.T) {
 // An order paid by card whose intent succeeds too (two tabs): the order
 // stays paid by the card, and the intent is refunded, once.
 func TestSurplusIntentRefunded(t *testing.T) {
-	stripe := newStandIn()
-	h := newHarness(t, stripe)
-	created := observe[events.PaymentCreated](t, h)
-	buyer := newUser(t)
-	orderID := h.order(t, buyer, 20.5)
-	id, _ := h.intent(t, buyer, orderID)
+	stripe, h, created, buyer, orderID, id := withIntent(t, 20.5)
 	h.paid(t, buyer, orderID, "tok_visa")
 
 	payload, signature := succeeded(t, stripe.succeed(t, id))
