@@ -22,7 +22,9 @@
 # (100000), BENCH_RUSH_BUYERS (5000), BENCH_RUSH_TICKETS (500),
 # BENCH_RUSH_LAPSE (20, percent), BENCH_EDITS (10000), BENCH_IDLE_SECONDS
 # (60), BENCH_SETTLE (300s: how long each run's checks wait for the state to
-# converge), BENCH_OUT (bench/results), BENCH_NAME (the UTC date).
+# converge), BENCH_OUT (bench/results), BENCH_NAME (the UTC date, with
+# -jetstream added on that bus), BUS (stan, or jetstream: the event bus the
+# fleet runs, bin/local up --bus).
 set -euo pipefail
 
 root=$(git rev-parse --show-toplevel)
@@ -40,7 +42,13 @@ edits=${BENCH_EDITS:-10000}
 idle=${BENCH_IDLE_SECONDS:-60}
 settle=${BENCH_SETTLE:-300s}
 out=${BENCH_OUT:-bench/results}
-name=${BENCH_NAME:-$(date -u +%Y-%m-%d)}
+bus=${BUS:-stan}
+case $bus in
+  stan) suffix= ;;
+  jetstream) suffix=-jetstream ;;
+  *) echo "bench: BUS must be stan or jetstream, not $bus" >&2; exit 2 ;;
+esac
+name=${BENCH_NAME:-$(date -u +%Y-%m-%d)$suffix}
 mkdir -p "$out"
 began=$(date +%s)
 # The summary reads the runs' figures out of their JSON: fail now, not
@@ -70,7 +78,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 echo "bench: starting a fleet (hold window ${hold}s; its log: $work/fleet.log)"
-EXPIRATION_WINDOW_SECONDS=$hold bin/local up --ephemeral --no-client --bin bin --env-file "$work/env" >"$work/fleet.log" 2>&1 &
+EXPIRATION_WINDOW_SECONDS=$hold bin/local up --ephemeral --no-client --bus "$bus" --bin bin --env-file "$work/env" >"$work/fleet.log" 2>&1 &
 launcher=$!
 for _ in $(seq 1800); do
   [[ -f $work/env ]] && break
@@ -195,7 +203,7 @@ idle_store=${idle_store:-?}
   echo "| machine | $(nproc) CPUs ($cpuname), $mem memory, $(uname -sr) |"
   echo "| Go | $("$GO" env GOVERSION) |"
   echo "| load average before the run | $loadavg (other work on the machine shares its CPUs with the fleet) |"
-  echo "| fleet | \`bin/local up --ephemeral --no-client\`: every service, FerretDB (SQLite, with the \`_id\` index in use: infra/local/cmd/ferretpatch), NATS Streaming, Redis and stripe-mock as its own process on this machine; hold window ${hold} s |"
+  echo "| fleet | \`bin/local up --ephemeral --no-client\`: every service, FerretDB (SQLite, with the \`_id\` index in use: infra/local/cmd/ferretpatch), the event bus (\`$bus\`: $([[ $bus == stan ]] && echo "NATS Streaming" || echo "NATS JetStream")), Redis and stripe-mock as its own process on this machine; hold window ${hold} s |"
   echo
   echo "Figures are what this machine measured in one run, not promises: the load generator shares the machine's CPUs with the whole fleet."
   echo "Every request goes through nginx. Latencies are per request, client-side, nearest-rank percentiles. Event lags are measured through the API by polling (25 ms in purchase; 100 ms for lapsing holds and in the rush), so each is an upper bound with that resolution."

@@ -42,6 +42,10 @@ type Settings struct {
 	// MaxInFlight is HTTP_MAX_IN_FLIGHT, the requests handled at once
 	// (httpx.Config.MaxInFlight); default httpx.DefaultMaxInFlight.
 	MaxInFlight int
+	// QueueTimeout is HTTP_QUEUE_TIMEOUT, how long a request waits for one
+	// of those places before it is answered 503 (httpx.Config.QueueTimeout);
+	// default httpx.DefaultQueueTimeout.
+	QueueTimeout time.Duration
 	// RelayWorkers is OUTBOX_RELAY_WORKERS, the records the outbox relay
 	// sends at once (mongox.RelayOptions.Workers); default
 	// mongox.DefaultRelayWorkers. Read with Mongo and NATS, the parts an
@@ -80,6 +84,7 @@ func ReadSettings(env *config.Env, parts Part) Settings {
 	// Both exist for the database pool's sake: defaults fit MongoDB's, and a
 	// smaller store (FerretDB on one connection, bin/local) sets smaller ones.
 	s.MaxInFlight = env.Int("HTTP_MAX_IN_FLIGHT", httpx.DefaultMaxInFlight, 1, 1_000_000)
+	s.QueueTimeout = env.Duration("HTTP_QUEUE_TIMEOUT", httpx.DefaultQueueTimeout)
 	s.LogLevel = env.String("LOG_LEVEL", "info")
 	if p := env.String("TRUSTED_PROXIES", ""); p != "" {
 		s.TrustedProxies = strings.Split(p, ",")

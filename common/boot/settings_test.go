@@ -25,7 +25,7 @@ func TestReadSettingsValues(t *testing.T) {
 		"NATS_URL": "nats://n:4222", "NATS_CLUSTER_ID": "ticketing", "NATS_CLIENT_ID": "tickets-1",
 		"JWT_KEY": "k", "SESSION_TTL": "2h", "SESSION_COOKIE_NAME": "sid", "COOKIE_SECURE": "true",
 		"TRUSTED_PROXIES": "10.0.0.0/8,127.0.0.1", "HTTP_MAX_IN_FLIGHT": "16", "OUTBOX_RELAY_WORKERS": "4",
-		"OUTBOX_SWEEP_INTERVAL": "1h",
+		"OUTBOX_SWEEP_INTERVAL": "1h", "HTTP_QUEUE_TIMEOUT": "2m",
 	}
 	natsCfg := events.Config{Bus: events.BusStan, URL: "nats://n:4222", ClusterID: "ticketing", ClientID: "tickets-1"}
 	sessCfg := session.Config{Key: []byte("k"), TTL: 2 * time.Hour, CookieName: "sid", CookieSecure: true}
@@ -38,44 +38,44 @@ func TestReadSettingsValues(t *testing.T) {
 	}{
 		{"every part", full, boot.Mongo | boot.NATS | boot.Sessions, boot.Settings{
 			Port: 3002, MongoURI: "mongodb://m:27017/tickets", NATS: natsCfg, Session: sessCfg,
-			LogLevel: "debug", TrustedProxies: proxies, MaxInFlight: 16, RelayWorkers: 4, RelaySweepInterval: time.Hour,
+			LogLevel: "debug", TrustedProxies: proxies, MaxInFlight: 16, QueueTimeout: 2 * time.Minute, RelayWorkers: 4, RelaySweepInterval: time.Hour,
 		}},
 		{"auth's parts leave NATS and the outbox out", full, boot.Mongo | boot.Sessions, boot.Settings{
 			Port: 3002, MongoURI: "mongodb://m:27017/tickets", Session: sessCfg, LogLevel: "debug", TrustedProxies: proxies,
-			MaxInFlight: 16,
+			MaxInFlight: 16, QueueTimeout: 2 * time.Minute,
 		}},
 		{"expiration's part leaves Mongo, sessions and the outbox out", full, boot.NATS, boot.Settings{
-			Port: 3002, NATS: natsCfg, LogLevel: "debug", TrustedProxies: proxies, MaxInFlight: 16,
+			Port: 3002, NATS: natsCfg, LogLevel: "debug", TrustedProxies: proxies, MaxInFlight: 16, QueueTimeout: 2 * time.Minute,
 		}},
 		{"defaults", map[string]string{"MONGO_URI": "mongodb://m", "JWT_KEY": "k"}, boot.Mongo | boot.Sessions, boot.Settings{
-			Port: 3000, MongoURI: "mongodb://m", LogLevel: "info", MaxInFlight: httpx.DefaultMaxInFlight,
+			Port: 3000, MongoURI: "mongodb://m", LogLevel: "info", MaxInFlight: httpx.DefaultMaxInFlight, QueueTimeout: httpx.DefaultQueueTimeout,
 			Session: session.Config{Key: []byte("k"), TTL: session.DefaultTTL, CookieName: session.DefaultCookieName},
 		}},
 		{"defaults sized for MongoDB's pool", map[string]string{
 			"MONGO_URI": "mongodb://m", "NATS_URL": "nats://n:4222", "NATS_CLUSTER_ID": "ticketing", "NATS_CLIENT_ID": "tickets-1",
 		}, boot.Mongo | boot.NATS, boot.Settings{
 			Port: 3000, MongoURI: "mongodb://m", NATS: natsCfg, LogLevel: "info",
-			MaxInFlight: 100, RelayWorkers: 16, RelaySweepInterval: mongox.DefaultSweepInterval,
+			MaxInFlight: 100, QueueTimeout: httpx.DefaultQueueTimeout, RelayWorkers: 16, RelaySweepInterval: mongox.DefaultSweepInterval,
 		}},
-		{"no parts", nil, 0, boot.Settings{Port: 3000, LogLevel: "info", MaxInFlight: httpx.DefaultMaxInFlight}},
+		{"no parts", nil, 0, boot.Settings{Port: 3000, LogLevel: "info", MaxInFlight: httpx.DefaultMaxInFlight, QueueTimeout: httpx.DefaultQueueTimeout}},
 		{"JetStream reads its stream settings and needs no cluster id", map[string]string{
 			"EVENT_BUS": "jetstream", "NATS_URL": "nats://n:4222", "NATS_CLIENT_ID": "tickets-1", "NATS_CLUSTER_ID": "ignored",
 			"JETSTREAM_REPLICAS": "3", "JETSTREAM_MAX_AGE": "72h", "JETSTREAM_MAX_BYTES": "805306368",
 		}, boot.NATS, boot.Settings{
-			Port: 3000, LogLevel: "info", MaxInFlight: httpx.DefaultMaxInFlight,
+			Port: 3000, LogLevel: "info", MaxInFlight: httpx.DefaultMaxInFlight, QueueTimeout: httpx.DefaultQueueTimeout,
 			NATS: events.Config{Bus: events.BusJetStream, URL: "nats://n:4222", ClientID: "tickets-1",
 				JetStream: events.JetStreamConfig{Replicas: 3, MaxAge: 72 * time.Hour, MaxBytes: 805306368}},
 		}},
 		{"JetStream's defaults are the events package's", map[string]string{
 			"EVENT_BUS": "jetstream", "NATS_URL": "nats://n:4222", "NATS_CLIENT_ID": "tickets-1",
 		}, boot.NATS, boot.Settings{
-			Port: 3000, LogLevel: "info", MaxInFlight: httpx.DefaultMaxInFlight,
+			Port: 3000, LogLevel: "info", MaxInFlight: httpx.DefaultMaxInFlight, QueueTimeout: httpx.DefaultQueueTimeout,
 			NATS: events.Config{Bus: events.BusJetStream, URL: "nats://n:4222", ClientID: "tickets-1"},
 		}},
 		{"NATS Streaming ignores the JetStream settings", map[string]string{
 			"EVENT_BUS": "stan", "NATS_URL": "nats://n:4222", "NATS_CLUSTER_ID": "ticketing", "NATS_CLIENT_ID": "tickets-1",
 			"JETSTREAM_REPLICAS": "many",
-		}, boot.NATS, boot.Settings{Port: 3000, LogLevel: "info", MaxInFlight: httpx.DefaultMaxInFlight, NATS: natsCfg}},
+		}, boot.NATS, boot.Settings{Port: 3000, LogLevel: "info", MaxInFlight: httpx.DefaultMaxInFlight, QueueTimeout: httpx.DefaultQueueTimeout, NATS: natsCfg}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

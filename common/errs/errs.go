@@ -94,6 +94,7 @@ var (
 	ErrNotFound      = &Error{Kind: KindNotFound, Message: "Not Found"}
 	ErrConflict      = &Error{Kind: KindConflict, Message: "The record was changed by someone else, try again"}
 	ErrTooLarge      = &Error{Kind: KindTooLarge, Message: "Request body is larger than 1 MiB"}
+	ErrBusy          = &Error{Kind: KindUnavailable, Message: "Too many requests right now, try again in a moment"}
 )
 
 // BadRequest is a 400 with one message, for a business rule that said no.

@@ -4,6 +4,8 @@
 package httpx
 
 import (
+	"time"
+
 	"fmt"
 	"log/slog"
 
@@ -36,7 +38,19 @@ type Config struct {
 	// aside); more wait their turn. 0 means DefaultMaxInFlight, negative
 	// means no bound.
 	MaxInFlight int
+	// QueueTimeout is how long a request over MaxInFlight waits for a place
+	// before it is answered 503 with Retry-After. 0 means
+	// DefaultQueueTimeout.
+	QueueTimeout time.Duration
 }
+
+// DefaultQueueTimeout keeps a burst's requests waiting rather than failing,
+// while answering well inside the ingress's proxy-read-timeout
+// (infra/k8s/base/ingress.yaml), so the answer is the service's, never a 504
+// for a request the service may still carry out. A store slower than
+// MongoDB (FerretDB on one connection, bin/local) drains a burst more
+// slowly and sets a longer wait (HTTP_QUEUE_TIMEOUT).
+const DefaultQueueTimeout = 30 * time.Second
 
 // DefaultMaxInFlight is the MongoDB driver's default pool size (100
 // connections): enough requests to keep that pool busy, few enough that
@@ -89,7 +103,10 @@ func NewEngine(cfg Config) (*gin.Engine, error) {
 		cfg.MaxInFlight = DefaultMaxInFlight
 	}
 	if cfg.MaxInFlight > 0 {
-		e.Use(limitInFlight(cfg.MaxInFlight))
+		if cfg.QueueTimeout <= 0 {
+			cfg.QueueTimeout = DefaultQueueTimeout
+		}
+		e.Use(limitInFlight(cfg.MaxInFlight, cfg.QueueTimeout))
 	}
 	if cfg.Sessions != nil {
 		e.Use(readSession(cfg.Sessions))

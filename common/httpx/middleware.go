@@ -103,20 +103,50 @@ func limitBody(max int64) gin.HandlerFunc {
 }
 
 // limitInFlight lets at most n requests into the handlers at once; the rest
-// wait for a slot, or until their client gives up.
-func limitInFlight(n int) gin.HandlerFunc {
+// wait for a slot, at most queueTimeout (then 503 with Retry-After), or until
+// their client gives up.
+//
+// A request that waited gets the server's read and write time afresh once it
+// is let in (handlerTime): the server's own deadlines run from the request's
+// arrival, and one that passed while it queued would make the server drop
+// the connection after the handler had done its work, a change the client
+// never hears of.
+func limitInFlight(n int, queueTimeout time.Duration) gin.HandlerFunc {
 	slots := make(chan struct{}, n)
 	return func(c *gin.Context) {
 		select {
 		case slots <- struct{}{}:
-		case <-c.Request.Context().Done():
-			// Nobody is left to answer; the access log shows the 499.
-			c.AbortWithStatus(499)
-			return
+		default:
+			timer := time.NewTimer(queueTimeout)
+			defer timer.Stop()
+			select {
+			case slots <- struct{}{}:
+				renewDeadlines(c.Writer)
+			case <-timer.C:
+				renewDeadlines(c.Writer)
+				c.Header("Retry-After", "1")
+				Fail(c, errs.ErrBusy)
+				c.Abort()
+				return
+			case <-c.Request.Context().Done():
+				// Nobody is left to answer; the access log shows the 499.
+				c.AbortWithStatus(499)
+				return
+			}
 		}
 		defer func() { <-slots }()
 		c.Next()
 	}
+}
+
+// renewDeadlines gives the request the server's read and write time from
+// now.
+func renewDeadlines(w http.ResponseWriter) {
+	rc := http.NewResponseController(w)
+	deadline := time.Now().Add(handlerTime)
+	// Not every ResponseWriter has a connection (tests' recorders).
+	_ = rc.SetReadDeadline(deadline)
+	_ = rc.SetWriteDeadline(deadline)
 }
 
 // isTooLarge reports whether a body read failed because of the size limit.

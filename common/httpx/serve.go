@@ -14,14 +14,19 @@ import (
 // a stop signal; it stays under the 5 s a pod (and our tests) allow.
 const ShutdownTimeout = 4 * time.Second
 
+// handlerTime is how long a request may take to arrive and be answered,
+// counted from its arrival, or from when it is let past the in-flight bound
+// if it had to wait (limitInFlight).
+const handlerTime = 30 * time.Second
+
 // Serve answers on ln until ctx ends, then stops accepting and lets in-flight
 // requests finish (at most ShutdownTimeout).
 func Serve(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Logger) error {
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
+		ReadTimeout:       handlerTime,
+		WriteTimeout:      handlerTime,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}

@@ -23,15 +23,59 @@ type ingressRoute struct {
 	path     string
 	pathType string // Prefix, Exact or ImplementationSpecific
 	service  string
+	proxy    proxySettings
+}
+
+// proxySettings are how nginx passes a route's requests on, read from the
+// Ingress's ingress-nginx annotations with ingress-nginx's defaults.
+type proxySettings struct {
 	// bodySize is the largest request body nginx passes on, in nginx's
-	// size syntax: the Ingress's proxy-body-size, else ingress-nginx's 1m.
+	// size syntax (proxy-body-size, default 1m).
 	bodySize string
+	// readTimeout is how long nginx waits for the service's answer, in
+	// seconds (proxy-read-timeout, default 60).
+	readTimeout int
+	// nextUpstream is when nginx tries the request again on another
+	// connection (proxy-next-upstream, default "error timeout"). "off"
+	// keeps a request that reached a service from being sent twice.
+	nextUpstream string
 }
 
 const (
-	bodySizeAnnotation = "nginx.ingress.kubernetes.io/proxy-body-size"
-	defaultBodySize    = "1m" // ingress-nginx's default
+	bodySizeAnnotation     = "nginx.ingress.kubernetes.io/proxy-body-size"
+	readTimeoutAnnotation  = "nginx.ingress.kubernetes.io/proxy-read-timeout"
+	nextUpstreamAnnotation = "nginx.ingress.kubernetes.io/proxy-next-upstream"
 )
+
+// defaultProxy is ingress-nginx's behaviour without annotations.
+var defaultProxy = proxySettings{bodySize: "1m", readTimeout: 60, nextUpstream: "error timeout"}
+
+var nextUpstreamValue = regexp.MustCompile(`^(off|(error|timeout|invalid_header|http_[0-9]{3}|non_idempotent)( (error|timeout|invalid_header|http_[0-9]{3}|non_idempotent))*)$`)
+
+// proxyFromAnnotations reads an Ingress's proxy annotations.
+func proxyFromAnnotations(a map[string]string) (proxySettings, error) {
+	p := defaultProxy
+	if v, ok := a[bodySizeAnnotation]; ok {
+		if !nginxSize.MatchString(v) {
+			return p, fmt.Errorf("%s %q is not a size like 2m", bodySizeAnnotation, v)
+		}
+		p.bodySize = v
+	}
+	if v, ok := a[readTimeoutAnnotation]; ok {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return p, fmt.Errorf("%s %q is not a positive number of seconds", readTimeoutAnnotation, v)
+		}
+		p.readTimeout = n
+	}
+	if v, ok := a[nextUpstreamAnnotation]; ok {
+		if !nextUpstreamValue.MatchString(v) {
+			return p, fmt.Errorf("%s %q is not off or a list of error, timeout, invalid_header, http_NNN, non_idempotent", nextUpstreamAnnotation, v)
+		}
+		p.nextUpstream = v
+	}
+	return p, nil
+}
 
 var nginxSize = regexp.MustCompile(`^[0-9]+[kKmMgG]?$`)
 
@@ -101,17 +145,14 @@ func parseIngress(data []byte) ([]ingressRoute, error) {
 				errs = append(errs, fmt.Errorf("ingress %q: annotation %s is not supported by the local nginx", m.Metadata.Name, a))
 			}
 		}
-		bodySize := defaultBodySize
-		if v, ok := m.Metadata.Annotations[bodySizeAnnotation]; ok {
-			if !nginxSize.MatchString(v) {
-				errs = append(errs, fmt.Errorf("ingress %q: %s %q is not a size like 2m", m.Metadata.Name, bodySizeAnnotation, v))
-				continue
-			}
-			bodySize = v
+		proxy, err := proxyFromAnnotations(m.Metadata.Annotations)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("ingress %q: %w", m.Metadata.Name, err))
+			continue
 		}
 		for _, rule := range m.Spec.Rules {
 			for _, p := range rule.HTTP.Paths {
-				r := ingressRoute{host: rule.Host, path: p.Path, pathType: p.PathType, bodySize: bodySize}
+				r := ingressRoute{host: rule.Host, path: p.Path, pathType: p.PathType, proxy: proxy}
 				where := fmt.Sprintf("ingress %q, host %q, path %q", m.Metadata.Name, rule.Host, p.Path)
 				if p.Backend.Service == nil || p.Backend.Service.Name == "" {
 					errs = append(errs, fmt.Errorf("%s: backend has no service name", where))
@@ -219,7 +260,6 @@ func renderNginx(routes []ingressRoute, s nginxSettings) (conf string, missing [
 	}
 	b.WriteString(`    proxy_http_version 1.1;
     proxy_connect_timeout 5s;
-    proxy_read_timeout 60s;
     # What ingress-nginx tells the services about the original request.
     proxy_set_header Host $http_host;
     proxy_set_header X-Real-IP $remote_addr;
@@ -274,7 +314,9 @@ func renderNginx(routes []ingressRoute, s nginxSettings) (conf string, missing [
 				}
 				seen[loc] = r.path
 				fmt.Fprintf(&b, "        location %s {\n", loc)
-				fmt.Fprintf(&b, "            client_max_body_size %s;\n", r.bodySize)
+				fmt.Fprintf(&b, "            client_max_body_size %s;\n", r.proxy.bodySize)
+				fmt.Fprintf(&b, "            proxy_read_timeout %ds;\n", r.proxy.readTimeout)
+				fmt.Fprintf(&b, "            proxy_next_upstream %s;\n", r.proxy.nextUpstream)
 				if ok {
 					fmt.Fprintf(&b, "            proxy_pass http://%s;\n", r.service)
 				} else {

@@ -12,6 +12,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// fixtureProxy is what testdata/ingress.yaml's annotations say.
+var fixtureProxy = proxySettings{bodySize: "8m", readTimeout: 180, nextUpstream: "off"}
+
 func TestParseIngress(t *testing.T) {
 	fixture, err := os.ReadFile("testdata/ingress.yaml")
 	require.NoError(t, err)
@@ -27,23 +30,39 @@ func TestParseIngress(t *testing.T) {
 			name: "the fixture, in manifest order",
 			yaml: string(fixture),
 			want: []ingressRoute{
-				{host: "ticketing.dev", path: "/api/users", pathType: "Prefix", service: "auth", bodySize: "8m"},
-				{host: "ticketing.dev", path: "/api/tickets", pathType: "Prefix", service: "tickets", bodySize: "8m"},
-				{host: "ticketing.dev", path: "/api/orders", pathType: "Prefix", service: "orders", bodySize: "8m"},
-				{host: "ticketing.dev", path: "/api/payments", pathType: "Prefix", service: "payments", bodySize: "8m"},
-				{host: "ticketing.dev", path: "/", pathType: "Prefix", service: "client", bodySize: "8m"},
+				{host: "ticketing.dev", path: "/api/users", pathType: "Prefix", service: "auth", proxy: fixtureProxy},
+				{host: "ticketing.dev", path: "/api/tickets", pathType: "Prefix", service: "tickets", proxy: fixtureProxy},
+				{host: "ticketing.dev", path: "/api/orders", pathType: "Prefix", service: "orders", proxy: fixtureProxy},
+				{host: "ticketing.dev", path: "/api/payments", pathType: "Prefix", service: "payments", proxy: fixtureProxy},
+				{host: "ticketing.dev", path: "/", pathType: "Prefix", service: "client", proxy: fixtureProxy},
 			},
 		},
 		{
 			name: "other kinds in a multi-document file are skipped",
 			yaml: "apiVersion: v1\nkind: Service\nmetadata:\n  name: auth\n---\n" + head +
 				"spec:\n  rules:\n    - http:\n        paths:\n          - path: /x\n            pathType: Exact\n            backend:\n              service:\n                name: a\n",
-			want: []ingressRoute{{path: "/x", pathType: "Exact", service: "a", bodySize: "1m"}},
+			want: []ingressRoute{{path: "/x", pathType: "Exact", service: "a", proxy: defaultProxy}},
 		},
 		{
 			name:    "a body size nginx would not read",
 			yaml:    head + "  annotations:\n    nginx.ingress.kubernetes.io/proxy-body-size: 2 MB\nspec: {}\n",
 			wantErr: `proxy-body-size "2 MB" is not a size`,
+		},
+		{
+			name:    "a read timeout that is no number of seconds",
+			yaml:    head + "  annotations:\n    nginx.ingress.kubernetes.io/proxy-read-timeout: 3m\nspec: {}\n",
+			wantErr: `proxy-read-timeout "3m" is not a positive number of seconds`,
+		},
+		{
+			name:    "a retry condition nginx does not know",
+			yaml:    head + "  annotations:\n    nginx.ingress.kubernetes.io/proxy-next-upstream: always\nspec: {}\n",
+			wantErr: `proxy-next-upstream "always" is not off or a list`,
+		},
+		{
+			name: "retry conditions and a timeout pass through",
+			yaml: head + "  annotations:\n    nginx.ingress.kubernetes.io/proxy-next-upstream: error timeout http_502\n    nginx.ingress.kubernetes.io/proxy-read-timeout: \"5\"\n" +
+				"spec:\n  rules:\n    - http:\n        paths:\n          - path: /x\n            pathType: Exact\n            backend:\n              service:\n                name: a\n",
+			want: []ingressRoute{{path: "/x", pathType: "Exact", service: "a", proxy: proxySettings{bodySize: "1m", readTimeout: 5, nextUpstream: "error timeout http_502"}}},
 		},
 		{
 			name:    "a backend name that is no Kubernetes service name",
@@ -151,12 +170,12 @@ func TestRenderNginx(t *testing.T) {
 				`pid "/d/nginx/nginx.pid";`,
 				`proxy_temp_path "/d/nginx/proxy_temp";`,
 				"listen 127.0.0.1:8080 default_server;\n        server_name ticketing.dev;",
-				"location = /api/users {\n            client_max_body_size 8m;\n            proxy_pass http://auth;\n        }",
-				"location /api/users/ {\n            client_max_body_size 8m;\n            proxy_pass http://auth;\n        }",
-				"location /api/tickets/ {\n            client_max_body_size 8m;\n            proxy_pass http://tickets;",
-				"location /api/orders/ {\n            client_max_body_size 8m;\n            proxy_pass http://orders;",
-				"location /api/payments/ {\n            client_max_body_size 8m;\n            proxy_pass http://payments;",
-				"location / {\n            client_max_body_size 8m;\n            proxy_pass http://client;",
+				"location = /api/users {\n            client_max_body_size 8m;\n            proxy_read_timeout 180s;\n            proxy_next_upstream off;\n            proxy_pass http://auth;\n        }",
+				"location /api/users/ {\n            client_max_body_size 8m;\n            proxy_read_timeout 180s;\n            proxy_next_upstream off;\n            proxy_pass http://auth;\n        }",
+				"location /api/tickets/ {\n            client_max_body_size 8m;\n            proxy_read_timeout 180s;\n            proxy_next_upstream off;\n            proxy_pass http://tickets;",
+				"location /api/orders/ {\n            client_max_body_size 8m;\n            proxy_read_timeout 180s;\n            proxy_next_upstream off;\n            proxy_pass http://orders;",
+				"location /api/payments/ {\n            client_max_body_size 8m;\n            proxy_read_timeout 180s;\n            proxy_next_upstream off;\n            proxy_pass http://payments;",
+				"location / {\n            client_max_body_size 8m;\n            proxy_read_timeout 180s;\n            proxy_next_upstream off;\n            proxy_pass http://client;",
 				"proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
 			},
 			notContains: []string{"return 503", "master_process off", "user "},
@@ -166,7 +185,7 @@ func TestRenderNginx(t *testing.T) {
 			routes:   routes,
 			settings: nginxSettings{port: 9000, dir: "/d", backends: map[string]int{"auth": 1, "tickets": 2, "orders": 3, "payments": 5}, workerConnections: 1, openFiles: 1},
 			contains: []string{
-				"location / {\n            client_max_body_size 8m;\n            default_type application/json;\n            return 503 '{\"errors\":[{\"message\":\"client is not running on this machine\"}]}';",
+				"location / {\n            client_max_body_size 8m;\n            proxy_read_timeout 180s;\n            proxy_next_upstream off;\n            default_type application/json;\n            return 503 '{\"errors\":[{\"message\":\"client is not running on this machine\"}]}';",
 			},
 			notContains: []string{"upstream client"},
 			missing:     []string{"client"},
@@ -248,7 +267,12 @@ func TestRepositoryIngressMapsToLocalParts(t *testing.T) {
 	// The services answer a body over 1 MiB with the contract's JSON 413;
 	// the ingress must let at least a 2 MiB body through to them, with room.
 	for _, r := range routes {
-		assert.GreaterOrEqual(t, nginxSizeBytes(t, r.bodySize), int64(4<<20), "proxy-body-size of %s", r.path)
+		assert.GreaterOrEqual(t, nginxSizeBytes(t, r.proxy.bodySize), int64(4<<20), "proxy-body-size of %s", r.path)
+		// A service answers within its queue wait plus its 30 s; the
+		// ingress waits longer than bin/local's queue wait (localStoreEnv),
+		// and never sends a request twice.
+		assert.Greater(t, r.proxy.readTimeout, int(localQueueTimeout.Seconds())+30, "proxy-read-timeout of %s", r.path)
+		assert.Equal(t, "off", r.proxy.nextUpstream, "proxy-next-upstream of %s", r.path)
 	}
 }
 

@@ -106,8 +106,9 @@ func TestServiceEnv(t *testing.T) {
 		"COOKIE_SECURE":             "false",
 		"EVENT_BUS":                 "stan",
 		// Sized for the local store's one connection, next to maxPoolSize=1.
-		"HTTP_MAX_IN_FLIGHT":    "16",
-		"OUTBOX_RELAY_WORKERS":  "4",
+		"HTTP_MAX_IN_FLIGHT":    "8",
+		"HTTP_QUEUE_TIMEOUT":    "2m0s",
+		"OUTBOX_RELAY_WORKERS":  "16",
 		"OUTBOX_SWEEP_INTERVAL": "1h",
 	}
 	clientID := first["NATS_CLIENT_ID"]

@@ -44,6 +44,9 @@ type Deps struct {
 	// MaxInFlight bounds the requests handled at once (httpx.Config); 0
 	// takes httpx's default.
 	MaxInFlight int
+	// QueueTimeout bounds a request's wait for one of those places
+	// (httpx.Config); 0 takes httpx's default.
+	QueueTimeout time.Duration
 	// ListenOptions are added to every listener's options, after the
 	// logger; tests shorten the ack wait with events.WithAckWait.
 	ListenOptions []events.ListenOption
@@ -97,6 +100,7 @@ func New(ctx context.Context, d Deps) (*App, error) {
 	svc, err := order.NewService(order.Config{
 		Orders:  orders,
 		Tickets: tickets,
+		Holds:   store.NewHolds(d.DB),
 		Notify:  relay.Notify,
 		Now:     d.Now,
 		Window:  d.ExpirationWindow,
@@ -110,6 +114,7 @@ func New(ctx context.Context, d Deps) (*App, error) {
 		Sessions:       d.Sessions,
 		TrustedProxies: d.TrustedProxies,
 		MaxInFlight:    d.MaxInFlight,
+		QueueTimeout:   d.QueueTimeout,
 		Collectors:     d.Events.Collectors(),
 		Checks: []httpx.Check{
 			{Name: "mongo", Fn: mongox.Ping(d.DB.Client())},

@@ -49,6 +49,9 @@ type Deps struct {
 	// MaxInFlight bounds the requests handled at once (httpx.Config); 0
 	// takes httpx's default.
 	MaxInFlight int
+	// QueueTimeout bounds a request's wait for one of those places
+	// (httpx.Config); 0 takes httpx's default.
+	QueueTimeout time.Duration
 	// ListenOptions are added to every listener's options, after the
 	// logger; tests shorten the ack wait with events.WithAckWait.
 	ListenOptions []events.ListenOption
@@ -136,6 +139,7 @@ func New(ctx context.Context, d Deps) (*App, error) {
 		Sessions:       d.Sessions,
 		TrustedProxies: d.TrustedProxies,
 		MaxInFlight:    d.MaxInFlight,
+		QueueTimeout:   d.QueueTimeout,
 		Collectors:     d.Events.Collectors(),
 		Checks: []httpx.Check{
 			{Name: "mongo", Fn: mongox.Ping(d.DB.Client())},

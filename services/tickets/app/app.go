@@ -41,6 +41,9 @@ type Deps struct {
 	// MaxInFlight bounds the requests handled at once (httpx.Config); 0
 	// takes httpx's default.
 	MaxInFlight int
+	// QueueTimeout bounds a request's wait for one of those places
+	// (httpx.Config); 0 takes httpx's default.
+	QueueTimeout time.Duration
 	// Relay tunes the outbox relay; zero values take mongox's defaults.
 	Relay mongox.RelayOptions
 	// ForSaleMax bounds the in-memory view of the tickets for sale
@@ -108,6 +111,7 @@ func New(ctx context.Context, d Deps) (*App, error) {
 		Sessions:       d.Sessions,
 		TrustedProxies: d.TrustedProxies,
 		MaxInFlight:    d.MaxInFlight,
+		QueueTimeout:   d.QueueTimeout,
 		Collectors:     d.Events.Collectors(),
 		Checks: []httpx.Check{
 			{Name: "mongo", Fn: mongox.Ping(d.DB.Client())},

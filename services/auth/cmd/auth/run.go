@@ -69,6 +69,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		Sessions:       conns.Sessions,
 		TrustedProxies: cfg.TrustedProxies,
 		MaxInFlight:    cfg.MaxInFlight,
+		QueueTimeout:   cfg.QueueTimeout,
 		Checks:         []httpx.Check{{Name: "mongo", Fn: mongox.Ping(conns.Mongo)}},
 	})
 	if err != nil {

@@ -56,6 +56,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) (err
 		ExpirationWindow: cfg.expirationWindow,
 		TrustedProxies:   cfg.TrustedProxies,
 		MaxInFlight:      cfg.MaxInFlight,
+		QueueTimeout:     cfg.QueueTimeout,
 		Relay:            mongox.RelayOptions{Workers: cfg.RelayWorkers, SweepInterval: cfg.RelaySweepInterval},
 	})
 	if err != nil {

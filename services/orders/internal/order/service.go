@@ -41,6 +41,22 @@ type Tickets interface {
 	Apply(ctx context.Context, t Ticket) (bool, error)
 }
 
+// Holds remembers, per ticket, when the last order that reserved it holds it
+// until. It is a hint, written after the reservation and not with it: a
+// buyer who lost the race learns from it, by the ticket's id, that the hold
+// is still running, instead of searching the orders for the holder. A
+// missing or stale hint only sends Reserve to that search.
+//
+// Why a future hint means the ticket is held by right: whoever holds it now
+// is the hint's order, or one that reserved it after that order let it go,
+// and so holds it longer (each hold is created + the window); a paid order
+// holds it for good.
+type Holds interface {
+	Remember(ctx context.Context, ticketID, orderID string, until time.Time) error
+	// Until is the zero time when nothing is remembered.
+	Until(ctx context.Context, ticketID string) (time.Time, error)
+}
+
 // DefaultExpirationWindow is how long an order holds its ticket unless
 // configured otherwise (EXPIRATION_WINDOW_SECONDS, CONTRACT.md §2).
 const DefaultExpirationWindow = 15 * time.Minute
@@ -55,6 +71,9 @@ const maxAttempts = 5
 type Config struct {
 	Orders  Orders
 	Tickets Tickets
+	// Holds spares lost races the search for the holder; nil means search
+	// every time.
+	Holds Holds
 	// Notify is called with the order's id after every write that stored
 	// events, to wake the outbox relay. Nil means nobody needs waking.
 	Notify func(ids ...string)
@@ -69,6 +88,7 @@ type Config struct {
 type Service struct {
 	orders  Orders
 	tickets Tickets
+	holds   Holds
 	notify  func(ids ...string)
 	now     func() time.Time
 	window  time.Duration
@@ -91,7 +111,7 @@ func NewService(cfg Config) (*Service, error) {
 	if cfg.Notify == nil {
 		cfg.Notify = func(...string) {}
 	}
-	return &Service{orders: cfg.Orders, tickets: cfg.Tickets, notify: cfg.Notify, now: cfg.Now, window: cfg.Window}, nil
+	return &Service{orders: cfg.Orders, tickets: cfg.Tickets, holds: cfg.Holds, notify: cfg.Notify, now: cfg.Now, window: cfg.Window}, nil
 }
 
 // Reserve creates userID's order for ticketID. There is no look-up of other
@@ -109,6 +129,10 @@ func (s *Service) Reserve(ctx context.Context, userID, ticketID string) (Order, 
 		err := s.orders.Insert(ctx, o, o.CreatedEvent())
 		if err == nil {
 			s.notify(o.ID)
+			if s.holds != nil {
+				// Best effort: without the hint a lost race searches.
+				_ = s.holds.Remember(ctx, ticketID, o.ID, o.ExpiresAt)
+			}
 			return o, nil
 		}
 		if !errors.Is(err, ErrTicketReserved) || attempt == maxAttempts {
@@ -132,6 +156,11 @@ func (s *Service) Reserve(ctx context.Context, userID, ticketID string) (Order, 
 // retry is false when the holder still holds the ticket by right (its time
 // is not up, or it is paid).
 func (s *Service) endLapsedHold(ctx context.Context, ticketID string) (retry bool, err error) {
+	if s.holds != nil {
+		if until, err := s.holds.Until(ctx, ticketID); err == nil && until.After(s.now()) {
+			return false, nil
+		}
+	}
 	holder, err := s.orders.Holder(ctx, ticketID)
 	if errors.Is(err, errs.ErrNotFound) {
 		return true, nil // released since our insert failed

@@ -25,6 +25,8 @@ type memOrders struct {
 	events    []events.Payload
 	interfere func(stored *order.Order)
 	attempts  int
+	// holderSearches counts the searches for a ticket's holder.
+	holderSearches int
 }
 
 func (m *memOrders) Insert(_ context.Context, o order.Order, evs ...events.Payload) error {
@@ -125,6 +127,7 @@ func (m *memTickets) Apply(_ context.Context, t order.Ticket) (bool, error) {
 type fixture struct {
 	svc      *order.Service
 	orders   *memOrders
+	holds    *memHolds
 	tickets  *memTickets
 	notified []string // ids the relay was woken for
 	now      time.Time
@@ -134,11 +137,12 @@ func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	f := &fixture{
 		orders:  &memOrders{orders: map[string]order.Order{}},
+		holds:   &memHolds{until: map[string]time.Time{}},
 		tickets: &memTickets{tickets: map[string]order.Ticket{ticketID: {ID: ticketID, Title: "concert", Price: 20, Version: 0}}},
 		now:     time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
 	}
 	svc, err := order.NewService(order.Config{
-		Orders: f.orders, Tickets: f.tickets, Window: time.Minute,
+		Orders: f.orders, Tickets: f.tickets, Holds: f.holds, Window: time.Minute,
 		Notify: func(ids ...string) { f.notified = append(f.notified, ids...) },
 		Now:    func() time.Time { return f.now },
 	})

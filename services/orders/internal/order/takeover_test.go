@@ -19,12 +19,66 @@ import (
 func (m *memOrders) Holder(_ context.Context, ticketID string) (order.Order, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.holderSearches++
 	for _, o := range m.orders {
 		if o.ReservationKey() == ticketID {
 			return o, nil
 		}
 	}
 	return order.Order{}, errs.ErrNotFound
+}
+
+// memHolds is the hint store: the last hold's end by ticket.
+type memHolds struct {
+	mu    sync.Mutex
+	until map[string]time.Time
+}
+
+func (m *memHolds) Remember(_ context.Context, ticketID, _ string, until time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.until[ticketID] = until
+	return nil
+}
+
+func (m *memHolds) Until(_ context.Context, ticketID string) (time.Time, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.until[ticketID], nil
+}
+
+// A buyer who loses to a running hold is told so from the hint, by the
+// ticket's id, without a search of the orders for the holder; without the
+// hint (lost, or never written) the search decides, with the same answer.
+func TestLostRaceReadsTheHoldHint(t *testing.T) {
+	ctx := context.Background()
+	const next = "00000000000000000000000e"
+	tests := []struct {
+		name         string
+		hint         func(f *fixture, first order.Order)
+		wantSearches int
+	}{
+		{"the hint says the hold runs", func(*fixture, order.Order) {}, 0},
+		{"no hint", func(f *fixture, _ order.Order) { delete(f.holds.until, ticketID) }, 1},
+		{"a stale hint of an earlier hold", func(f *fixture, first order.Order) {
+			f.holds.until[ticketID] = first.ExpiresAt.Add(-time.Hour)
+		}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			first, err := f.svc.Reserve(ctx, userID, ticketID)
+			require.NoError(t, err)
+			assert.Equal(t, first.ExpiresAt, f.holds.until[ticketID], "the reservation is remembered")
+			tt.hint(f, first)
+			f.now = first.ExpiresAt.Add(-time.Millisecond)
+
+			_, err = f.svc.Reserve(ctx, next, ticketID)
+			assert.ErrorIs(t, err, order.ErrTicketReserved)
+			assert.Equal(t, tt.wantSearches, f.orders.holderSearches)
+			assert.Equal(t, order.StatusCreated, f.orders.orders[first.ID].Status)
+		})
+	}
 }
 
 // cancelledOf is the order:cancelled events stored for id.

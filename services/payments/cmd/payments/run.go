@@ -70,6 +70,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) (err
 		StripeWebhookSecret: cfg.webhookSecret,
 		TrustedProxies:      cfg.TrustedProxies,
 		MaxInFlight:         cfg.MaxInFlight,
+		QueueTimeout:        cfg.QueueTimeout,
 		Relay:               mongox.RelayOptions{Workers: cfg.RelayWorkers, SweepInterval: cfg.RelaySweepInterval},
 	})
 	if err != nil {

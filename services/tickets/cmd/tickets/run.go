@@ -55,6 +55,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) (err
 		Logger:         logger,
 		TrustedProxies: cfg.TrustedProxies,
 		MaxInFlight:    cfg.MaxInFlight,
+		QueueTimeout:   cfg.QueueTimeout,
 		Relay:          mongox.RelayOptions{Workers: cfg.RelayWorkers, SweepInterval: cfg.RelaySweepInterval},
 		ForSaleMax:     cfg.ForSaleMax,
 	})
