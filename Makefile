@@ -15,6 +15,10 @@ STRIPE_MOCK_VERSION := v0.203.0
 APT_DEPS := redis-server:redis-server nginx:nginx chromium:chromium jq:jq
 # How long `make test` waits for the launcher to bring the dependencies up.
 UP_TIMEOUT ?= 120
+# The event bus of `make up`, `make bench` and `make faults`: stan (NATS
+# Streaming) or jetstream (NATS JetStream).
+BUS ?= stan
+export BUS
 
 # Tests fail instead of skipping when a dependency is missing under CI=true;
 # pass CI on as given (also from `make test CI=true`), and unset if unset.
@@ -29,7 +33,7 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 help:
 	@echo "make deps    install redis-server and bin/stripe-mock if missing"
 	@echo "make build   build bin/local and the services ($(SERVICES))"
-	@echo "make up      run the whole fleet in the foreground (Ctrl-C stops it)"
+	@echo "make up      run the whole fleet in the foreground (Ctrl-C stops it); BUS=jetstream for NATS JetStream, as for bench and faults"
 	@echo "make down    stop a 'make up' running elsewhere"
 	@echo "make test    gofmt, go vet and go test -race over every module"
 	@echo "make clean   remove $(DATA)/ and bin/"
@@ -60,7 +64,7 @@ build:
 	$(GO) build -o bin/ $(foreach s,$(SERVICES),./services/$(s)/cmd/$(s))
 
 up: deps build client
-	exec bin/local up --data $(DATA)
+	exec bin/local up --data $(DATA) --bus $(BUS)
 
 down:
 	@pidfile=$(DATA)/local.pid
@@ -227,4 +231,4 @@ fuzz: deps build
 
 # The fault suite's long form; `make test` runs the short one.
 faults: deps build
-	FAULTS_LONG=1 $(GO) test -race -count=1 -v -timeout 30m ./tests/faults/
+	FAULTS_LONG=1 FAULTS_BUS=$(BUS) $(GO) test -race -count=1 -v -timeout 30m ./tests/faults/

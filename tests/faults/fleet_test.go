@@ -7,7 +7,8 @@
 //
 // `go test` runs the short form (one round, light load). FAULTS_LONG=1
 // (make faults) runs the long form: more rounds, more load, the database's
-// own process killed too.
+// own process killed too. FAULTS_BUS=jetstream (make faults BUS=jetstream)
+// runs the fleet on NATS JetStream instead of NATS Streaming.
 package faults
 
 import (
@@ -33,6 +34,15 @@ import (
 	"github.com/ticketing/tools/loadgen/check"
 	"github.com/ticketing/tools/loadgen/client"
 )
+
+// bus is the event bus the fleet runs: FAULTS_BUS, stan (NATS Streaming)
+// unless it says jetstream (make faults BUS=jetstream).
+func bus() string {
+	if b := os.Getenv("FAULTS_BUS"); b != "" {
+		return b
+	}
+	return "stan"
+}
 
 // long reports whether the long form was asked for.
 func long() bool { return os.Getenv("FAULTS_LONG") == "1" }
@@ -63,7 +73,8 @@ func settle() time.Duration {
 
 func startFleet(t *testing.T) *localfleet.Fleet {
 	t.Helper()
-	f := localfleet.Start(t, []string{"EXPIRATION_WINDOW_SECONDS=" + strconv.Itoa(holdSeconds)}, "--no-client")
+	f := localfleet.Start(t, []string{"EXPIRATION_WINDOW_SECONDS=" + strconv.Itoa(holdSeconds)}, "--no-client", "--bus", bus())
+	t.Logf("event bus: %s", bus())
 	for _, name := range []string{"auth", "tickets", "orders", "payments", "expiration"} {
 		require.NotEmpty(t, f.URL(name), "the fleet exported no URL for %s", name)
 	}

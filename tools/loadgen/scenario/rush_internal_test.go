@@ -63,13 +63,16 @@ func TestRushBookFlagsASecondWinnerWhileTheFirstHolds(t *testing.T) {
 	tests := []struct {
 		name       string
 		paid       bool
+		complete   bool
 		firstEnds  time.Time
 		secondAt   time.Time
 		wantDouble bool
 	}{
-		{"hold still running", false, now.Add(10 * time.Second), now.Add(time.Second), true},
-		{"paid, even after its hold", true, now.Add(10 * time.Second), now.Add(20 * time.Second), true},
-		{"hold lapsed first", false, now.Add(10 * time.Second), now.Add(11 * time.Second), false},
+		{"hold still running", false, false, now.Add(10 * time.Second), now.Add(time.Second), true},
+		{"complete, even after its hold", true, true, now.Add(10 * time.Second), now.Add(20 * time.Second), true},
+		// Payments refunds a payment that lost to the hold's end.
+		{"paid but not complete when its hold ended", true, false, now.Add(10 * time.Second), now.Add(11 * time.Second), false},
+		{"hold lapsed first", false, false, now.Add(10 * time.Second), now.Add(11 * time.Second), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -77,6 +80,9 @@ func TestRushBookFlagsASecondWinnerWhileTheFirstHolds(t *testing.T) {
 			require.Empty(t, b.won("t1", order("o1", tt.firstEnds), now), "the first winner is no double sale")
 			if tt.paid {
 				b.update("t1", func(rt *rushTicket) { rt.paid = true })
+			}
+			if tt.complete {
+				require.Empty(t, b.sold("t1", "o1", now.Add(time.Second)))
 			}
 			double := b.won("t1", order("o2", tt.secondAt.Add(10*time.Second)), tt.secondAt)
 			if tt.wantDouble {
@@ -86,4 +92,15 @@ func TestRushBookFlagsASecondWinnerWhileTheFirstHolds(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestRushBookFlagsAnOrderCompletingAfterAnotherWon(t *testing.T) {
+	now := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
+	b := &rushBook{tickets: map[string]*rushTicket{"t1": {id: "t1"}}}
+	require.Empty(t, b.won("t1", client.Order{ID: "o1", ExpiresAt: now.Add(10 * time.Second)}, now))
+	require.Empty(t, b.won("t1", client.Order{ID: "o2", ExpiresAt: now.Add(21 * time.Second)}, now.Add(11*time.Second)))
+
+	assert.Contains(t, b.sold("t1", "o1", now.Add(12*time.Second)),
+		"double sale: order o1 for ticket t1 completed after order o2 won the ticket")
+	assert.Empty(t, b.sold("t1", "o2", now.Add(13*time.Second)), "the current winner completing is the sale")
 }
