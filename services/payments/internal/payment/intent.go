@@ -69,8 +69,8 @@ func IntentRefundKey(intentID string) string { return "refund-" + intentID }
 // NewIntentPayment is the payment record of an order paid through a
 // PaymentIntent. It is born charged: the record is written only once Stripe
 // says the money moved, so there is no attempt to lease.
-func NewIntentPayment(id, orderID string, in Intent) Payment {
-	return Payment{ID: id, OrderID: orderID, Status: StatusCharged, Amount: in.Amount, StripeID: in.ID, Intent: true}
+func NewIntentPayment(orderID string, in Intent) Payment {
+	return Payment{ID: PaymentID(orderID), OrderID: orderID, Status: StatusCharged, Amount: in.Amount, StripeID: in.ID, Intent: true}
 }
 
 // PaidByIntent records a succeeded PaymentIntent on a record whose last

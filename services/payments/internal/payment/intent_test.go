@@ -14,8 +14,8 @@ func TestIntentPayments(t *testing.T) {
 	assert.Equal(t, "intent-"+orderID, IntentKey(orderID), "apart from the charge's key, the order id")
 	assert.Equal(t, "refund-pi_1", IntentRefundKey(in.ID))
 
-	p := NewIntentPayment("5f00000000000000000000aa", orderID, in)
-	assert.Equal(t, Payment{ID: "5f00000000000000000000aa", OrderID: orderID, Status: StatusCharged, Amount: 2050,
+	p := NewIntentPayment(orderID, in)
+	assert.Equal(t, Payment{ID: orderID, OrderID: orderID, Status: StatusCharged, Amount: 2050,
 		StripeID: "pi_1", Intent: true}, p, "born charged: written only once the money moved")
 	assert.Equal(t, events.PaymentCreated{ID: p.ID, OrderID: orderID, StripeID: "pi_1"}, p.CreatedEvent(),
 		"stripeId is the PaymentIntent")

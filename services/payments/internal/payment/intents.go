@@ -159,7 +159,7 @@ func (s *Service) CompleteIntent(ctx context.Context, in Intent) (Payment, error
 		}
 		switch {
 		case cur == nil:
-			p = NewIntentPayment(primitive.NewObjectID().Hex(), orderID, in)
+			p = NewIntentPayment(orderID, in)
 			err = s.insert(ctx, p)
 		case cur.Status == StatusCharged && cur.StripeID == in.ID:
 			p = *cur // recorded by whichever came first

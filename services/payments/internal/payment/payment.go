@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ticketing/common/errs"
@@ -142,12 +143,20 @@ func CheckPayable(o Order, p *Payment, userID string, now time.Time) error {
 }
 
 // NewAttempt is the first payment record of an order, claimed under lease.
-func NewAttempt(id string, o Order, token string, lease Lease) Payment {
+// An order has at most one payment record, so the record is named by its
+// order (PaymentID): finding an order's payment is a read by _id.
+func NewAttempt(o Order, token string, lease Lease) Payment {
 	return Payment{
-		ID: id, OrderID: o.ID, Status: StatusPending,
+		ID: PaymentID(o.ID), OrderID: o.ID, Status: StatusPending,
 		Amount: AmountCents(o.Price), Token: token, Lease: &lease,
 	}
 }
+
+// PaymentID is the id of the payment record of order orderID: the order's
+// own id, as ObjectId.Hex writes it. One record per order makes the order
+// id a natural key, and a read by _id is indexed on every store (the local
+// one filters any other field by reading the whole collection).
+func PaymentID(orderID string) string { return strings.ToLower(orderID) }
 
 // The transitions below each return the next version of the record.
 

@@ -82,9 +82,9 @@ func TestTransitions(t *testing.T) {
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	lease := Lease{Owner: "me", Until: now.Add(time.Minute)}
 	o := Order{ID: "5f0000000000000000000001", Price: 20.5}
-	p := NewAttempt("5f00000000000000000000aa", o, "tok_visa", lease)
+	p := NewAttempt(o, "tok_visa", lease)
 	require.Equal(t, Payment{
-		ID: "5f00000000000000000000aa", OrderID: o.ID, Status: StatusPending, Amount: 2050, Token: "tok_visa", Lease: &lease,
+		ID: o.ID, OrderID: o.ID, Status: StatusPending, Amount: 2050, Token: "tok_visa", Lease: &lease,
 	}, p)
 
 	failed := p.Failed()

@@ -178,7 +178,7 @@ func (s *Service) claim(ctx context.Context, userID, orderID, token string) (p P
 	lease := s.newLease()
 	switch {
 	case cur == nil:
-		p = NewAttempt(primitive.NewObjectID().Hex(), o, token, lease)
+		p = NewAttempt(o, token, lease)
 		if err := s.payments.Insert(ctx, p); err != nil {
 			if errors.Is(err, ErrPaymentExists) {
 				return Payment{}, false, errs.Wrap(errs.ErrConflict, err)

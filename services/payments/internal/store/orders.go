@@ -21,6 +21,11 @@ import (
 // OrdersCollection holds the replica of the orders service's orders.
 const OrdersCollection = "orders"
 
+// fieldPaymentByID marks an order whose payment record, if it has one, is
+// named by the order's id (payment.PaymentID). Set with the order's
+// details, which every payment needs first (see Payments.GetByOrder).
+const fieldPaymentByID = "paymentById"
+
 // Orders is the orders replica. It publishes nothing, so its records have
 // no outbox.
 type Orders struct {
@@ -51,7 +56,7 @@ func (s *Orders) ApplyCreated(ctx context.Context, o payment.Order) (applied boo
 	if err != nil {
 		return false, fmt.Errorf("store: order id %q: %w", o.ID, err)
 	}
-	details := bson.M{"userId": o.UserID, "price": o.Price, "expiresAt": o.ExpiresAt.UTC()}
+	details := bson.M{"userId": o.UserID, "price": o.Price, "expiresAt": o.ExpiresAt.UTC(), fieldPaymentByID: true}
 	set := bson.M{"status": o.Status}
 	for k, v := range details {
 		set[k] = v

@@ -22,8 +22,9 @@ const PaymentsCollection = "payments"
 
 // Payments is the payments collection.
 type Payments struct {
-	coll *mongo.Collection
-	now  func() time.Time
+	coll   *mongo.Collection
+	orders *mongo.Collection
+	now    func() time.Time
 }
 
 type leaseDoc struct {
@@ -58,7 +59,7 @@ func NewPayments(db *mongo.Database, now func() time.Time) *Payments {
 	if now == nil {
 		now = time.Now
 	}
-	return &Payments{coll: db.Collection(PaymentsCollection), now: now}
+	return &Payments{coll: db.Collection(PaymentsCollection), orders: db.Collection(OrdersCollection), now: now}
 }
 
 // Collection is the collection the outbox relay sweeps.
@@ -97,10 +98,37 @@ func (s *Payments) Insert(ctx context.Context, p payment.Payment, evs ...events.
 }
 
 // GetByOrder returns errs.ErrNotFound when the order has no payment record.
+//
+// A record is named by its order (payment.PaymentID), so it is read by _id.
+// Records written before that rule have ids of their own; they belong to
+// orders whose replica lacks fieldPaymentByID, and only for those is the
+// record looked up by its orderId field (an index read on MongoDB, a scan on
+// the local store), so an order without a payment costs two reads by _id.
 func (s *Payments) GetByOrder(ctx context.Context, orderID string) (payment.Payment, error) {
+	oid, err := primitive.ObjectIDFromHex(orderID)
+	if err != nil {
+		return payment.Payment{}, errs.Wrap(errs.ErrNotFound, err)
+	}
+	p, err := s.findOne(ctx, orderID, bson.M{"_id": oid})
+	if !errors.Is(err, errs.ErrNotFound) {
+		return p, err
+	}
+	var marked struct {
+		ByID bool `bson:"paymentById"`
+	}
+	err = s.orders.FindOne(ctx, bson.M{"_id": oid}, options.FindOne().SetProjection(bson.M{fieldPaymentByID: 1})).Decode(&marked)
+	switch {
+	case err == nil && marked.ByID:
+		return payment.Payment{}, errs.ErrNotFound
+	case err != nil && !errors.Is(err, mongo.ErrNoDocuments):
+		return payment.Payment{}, fmt.Errorf("find order %s: %w", orderID, err)
+	}
+	return s.findOne(ctx, orderID, bson.M{"orderId": orderID})
+}
+
+func (s *Payments) findOne(ctx context.Context, orderID string, filter bson.M) (payment.Payment, error) {
 	var doc paymentDoc
-	err := s.coll.FindOne(ctx, bson.M{"orderId": orderID},
-		options.FindOne().SetProjection(bson.M{"outbox": 0})).Decode(&doc)
+	err := s.coll.FindOne(ctx, filter, options.FindOne().SetProjection(bson.M{"outbox": 0})).Decode(&doc)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return payment.Payment{}, errs.ErrNotFound
 	}
