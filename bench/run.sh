@@ -71,6 +71,13 @@ stop_fleet() {
     for _ in $(seq 150); do kill -0 "$launcher" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$launcher" 2>/dev/null || true
   fi
+  # The fleet's log is the only record of what each service did: keep it
+  # when a run failed a check, so a finding can be traced afterwards.
+  if [[ ${status:-0} != 0 && -s $work/fleet.log ]]; then
+    mkdir -p .data
+    gzip -c "$work/fleet.log" >".data/bench-$name-fleet.log.gz" &&
+      echo "bench: a check failed; the fleet's log is in .data/bench-$name-fleet.log.gz" >&2
+  fi
   rm -rf "$work"
 }
 trap stop_fleet EXIT

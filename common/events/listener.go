@@ -188,6 +188,13 @@ func (l *Listener) stop() {
 // maxLoggedBody bounds how much of a poison message goes into the log.
 const maxLoggedBody = 512
 
+func truncated(body []byte) string {
+	if len(body) > maxLoggedBody {
+		body = body[:maxLoggedBody]
+	}
+	return string(body)
+}
+
 // processMessage handles one delivery and says how it ended (outcomeDone,
 // outcomeRetry or outcomePoison).
 func processMessage[T Payload](m delivery, meta Meta, handler Handler[T], ackWait time.Duration, log *slog.Logger) string {
@@ -195,12 +202,8 @@ func processMessage[T Payload](m delivery, meta Meta, handler Handler[T], ackWai
 
 	msg, err := Decode[T](m.data())
 	if err != nil {
-		body := m.data()
-		if len(body) > maxLoggedBody {
-			body = body[:maxLoggedBody]
-		}
 		log.Error("poison message: undecodable or invalid payload, acking so it does not block the queue",
-			"err", err, "body", string(body))
+			"err", err, "body", truncated(m.data()))
 		poison(m, log)
 		return outcomePoison
 	}
@@ -221,6 +224,10 @@ func processMessage[T Payload](m delivery, meta Meta, handler Handler[T], ackWai
 		return outcomeRetry
 	default:
 		ack(m, log)
+		// At debug level every handled event can be traced by its payload.
+		if log.Enabled(context.Background(), slog.LevelDebug) {
+			log.Debug("event handled", "body", truncated(m.data()))
+		}
 		return outcomeDone
 	}
 }

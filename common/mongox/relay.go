@@ -411,6 +411,7 @@ func (r *Relay) sendRecord(ctx context.Context, d pending) (published int, res s
 			return published, sendFailed
 		}
 		published++
+		r.logger.Debug("outbox relay: published", "id", d.ID, "event", ev.ID, "subject", ev.Subject)
 		removed, err := r.removeHead(ctx, d.ID, ev.ID, i == len(d.Outbox)-1)
 		if err != nil {
 			r.logger.Warn("outbox relay: event published but not removed, it will be sent again",

@@ -267,8 +267,12 @@ func (f *fleet) serviceEnv(s service, getenv func(string) string) func() []strin
 			"COOKIE_SECURE=false",
 		)
 		env = append(env, localStoreEnv()...)
-		if v := getenv("EXPIRATION_WINDOW_SECONDS"); v != "" {
-			env = append(env, "EXPIRATION_WINDOW_SECONDS="+v)
+		// Passed through: the hold length tests shorten, and LOG_LEVEL=debug
+		// to trace every event published and handled.
+		for _, name := range []string{"EXPIRATION_WINDOW_SECONDS", "LOG_LEVEL"} {
+			if v := getenv(name); v != "" {
+				env = append(env, name+"="+v)
+			}
 		}
 		return env
 	}

@@ -70,6 +70,7 @@ func Start(t testing.TB, env []string, args ...string) *Fleet {
 		}
 		if t.Failed() {
 			logTail(t, logFile.Name())
+			keepLog(t, root, logFile.Name())
 		}
 		_ = logFile.Close()
 	})
@@ -142,4 +143,22 @@ func logTail(t testing.TB, path string) {
 		lines = lines[len(lines)-60:]
 	}
 	t.Logf("localfleet: the launcher's log, last lines:\n%s", strings.Join(lines, "\n"))
+}
+
+// keepLog copies the whole launcher log of a failed test to .data/fleet-logs
+// (the temporary directory goes with the test): every service's log is
+// the only record of what happened to an event the checks found missing.
+func keepLog(t testing.TB, root, path string) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return
+	}
+	dir := filepath.Join(root, ".data", "fleet-logs")
+	name := strings.NewReplacer("/", "_", " ", "_").Replace(t.Name()) + "-" + time.Now().UTC().Format("20060102T150405") + ".log"
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return
+	}
+	if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err == nil {
+		t.Logf("localfleet: the launcher's whole log is in %s", filepath.Join(dir, name))
+	}
 }
