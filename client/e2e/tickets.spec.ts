@@ -109,3 +109,29 @@ test("the pages fit a phone's screen", async ({ browser }, testInfo) => {
     await phone.close();
   }
 });
+
+test("each price and title rule shows its own message next to the field", async ({ page }, testInfo) => {
+  await signUp(page, uniqueEmail("seller"));
+  await page.goto("/tickets/new");
+  const title = page.getByLabel("Title");
+  const price = page.getByLabel("Price (USD)");
+  const cases = [
+    { title: "Concert", price: "10.999", field: price, message: "Price must have at most 2 decimals" },
+    { title: "Concert", price: "5,50", field: price, message: "Price must be a number" },
+    { title: "Concert", price: "1000000000", field: price, message: "Price must be at most 1,000,000" },
+    { title: "Concert", price: "0", field: price, message: "Price must be greater than 0" },
+    { title: "x".repeat(300), price: "10", field: title, message: "Title must be at most 200 characters" },
+    { title: "   ", price: "10", field: title, message: "Title is required" },
+  ];
+  for (const c of cases) {
+    await title.fill(c.title);
+    await price.fill(c.price);
+    await price.blur();
+    if (c.price === "10.999") await expect(price, "a price is never rounded on blur").toHaveValue("10.999");
+    await page.getByRole("button", { name: "List ticket" }).click();
+    await expect(c.field).toHaveAccessibleDescription(new RegExp(`${c.message}$`));
+    await expect(c.field).toHaveAttribute("aria-invalid", "true");
+  }
+  await expect(title).toHaveAccessibleDescription(/At most 200 characters: 0 used\./);
+  await shot(page, testInfo, "rules");
+});

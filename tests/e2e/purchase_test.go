@@ -20,6 +20,7 @@ type ticket struct {
 	ID      string  `json:"id"`
 	Price   float64 `json:"price"`
 	OrderID string  `json:"orderId"`
+	Status  string  `json:"status"`
 }
 
 type order struct {
@@ -89,6 +90,14 @@ func TestHoldLapsesThenPurchaseCompletes(t *testing.T) {
 	time.Sleep(time.Until(paid.ExpiresAt.Add(2 * time.Second)))
 	assert.Equal(t, "complete", status(t))
 	assert.NotContains(t, onSale(t, tickets), tk.ID, "a sold ticket stays off sale")
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		var got ticket
+		r := buyer.do(c, http.MethodGet, tickets+"/api/tickets/"+tk.ID, nil)
+		require.Equal(c, http.StatusOK, r.Status)
+		r.decode(c, &got)
+		assert.Equal(c, ticket{ID: tk.ID, Price: tk.Price, OrderID: paid.ID, Status: "sold"}, got,
+			"the tickets service heard of the payment")
+	}, 10*time.Second, 50*time.Millisecond)
 
 	r := buyer.do(t, http.MethodPost, payments+"/api/payments", map[string]string{"token": "tok_visa", "orderId": paid.ID})
 	assert.Equal(t, http.StatusBadRequest, r.Status)

@@ -43,8 +43,24 @@ describe("TicketForm", () => {
     await user.type(screen.getByLabelText("Price (USD)"), "-1");
     await user.click(screen.getByRole("button", { name: "List ticket" }));
     expect(await screen.findByText("Title is required")).toBeInTheDocument();
-    expect(screen.getByLabelText("Price (USD)")).toHaveAccessibleDescription("Price must be greater than 0");
+    expect(screen.getByLabelText("Price (USD)")).toHaveAccessibleDescription(/Price must be greater than 0$/);
     expect(push).not.toHaveBeenCalled();
+  });
+
+  it("never rounds a price and says so, and counts the title against its limit", async () => {
+    const fetchMock = fetchSequence({ status: 400, body: { errors: [{ message: "Price must have at most 2 decimals", field: "price" }] } });
+    const user = userEvent.setup();
+    render(<TicketForm mode="create" />);
+    expect(screen.getByLabelText("Price (USD)")).toHaveAccessibleDescription(/never rounded/);
+    await user.type(screen.getByLabelText("Title"), "  Opera  ");
+    expect(screen.getByLabelText("Title")).toHaveAccessibleDescription(/At most 200 characters: 5 used\./);
+    await user.type(screen.getByLabelText("Price (USD)"), "12.345");
+    await user.tab();
+    expect(screen.getByLabelText("Price (USD)")).toHaveValue("12.345");
+    await user.keyboard("{Enter}"); // the tab left focus on "List ticket"
+    await vi.waitFor(() => expect(screen.getByLabelText("Price (USD)")).toHaveAccessibleDescription(/Price must have at most 2 decimals$/));
+    expect(fetchMock).toHaveBeenCalledTimes(1);
+    expect(sentBody(fetchMock)).toEqual({ title: "  Opera  ", price: 12.345 });
   });
 
   it("edits a ticket with PUT and opens it", async () => {

@@ -10,6 +10,8 @@ import { FormErrors } from "./ErrorMessages";
 import { TextField } from "./TextField";
 
 const FIELDS = ["title", "price"] as const;
+/** The API's limit on a title (CONTRACT.md §2), counted after trimming. */
+export const MAX_TITLE_LENGTH = 200;
 
 type Props =
   | { mode: "create"; ticket?: undefined }
@@ -50,10 +52,18 @@ export function TicketForm({ mode, ticket }: Props) {
   return (
     <form ref={formRef} onSubmit={onSubmit} noValidate className="form" aria-busy={pending}>
       <FormErrors errors={generalErrors(errors, FIELDS)} />
-      <TextField name="title" label="Title" hint="The event, e.g. “Concert, row 5 seat 12”." value={title} onChange={setTitle} errors={messagesFor(errors, "title")} />
+      <TextField
+        name="title"
+        label="Title"
+        hint={`The event, e.g. “Concert, row 5 seat 12”. At most ${MAX_TITLE_LENGTH} characters: ${[...title.trim()].length} used.`}
+        value={title}
+        onChange={setTitle}
+        errors={messagesFor(errors, "title")}
+      />
       <TextField
         name="price"
         label="Price (USD)"
+        hint="More than 0 and at most 1,000,000, with at most 2 decimals; it is never rounded for you."
         inputMode="decimal"
         prefix="$"
         value={price}

@@ -76,6 +76,8 @@ describe("tidyPrice", () => {
     [".", "."],
     ["abc", "abc"],
     ["-3", "-3"],
+    ["12.345", "12.345"],
+    ["10.999", "10.999"],
   ])("%j -> %j", (input, want) => {
     expect(tidyPrice(input)).toBe(want);
   });

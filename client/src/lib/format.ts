@@ -42,9 +42,13 @@ export function priceForApi(input: string): number | string {
   return /^\d+(\.\d+)?$/.test(s) ? Number(s) : s;
 }
 
-/** tidyPrice formats a typed price to two decimals when it is a number. */
+/**
+ * tidyPrice pads a typed price to two decimals ("12.5" -> "12.50"). A price
+ * with more decimals is left as typed, never rounded: the API then says
+ * which rule it breaks, on blur and on Enter alike.
+ */
 export function tidyPrice(input: string): string {
   const s = input.trim();
-  if (!/^\d*(\.\d*)?$/.test(s) || s === "" || s === ".") return input;
+  if (!/^\d*(\.\d{0,2})?$/.test(s) || s === "" || s === ".") return input;
   return Number(s).toFixed(2);
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { OrderStatus } from "./types";
-import { orderStatusView } from "./status";
+import type { OrderStatus, Ticket, TicketStatus } from "./types";
+import { orderStatusView, ticketStatus } from "./status";
 
 describe("orderStatusView", () => {
   it.each<[OrderStatus, boolean, string]>([
@@ -13,5 +13,17 @@ describe("orderStatusView", () => {
     ["cancelled", true, "Expired"],
   ])("%s (expired %s) -> %s", (status, expired, label) => {
     expect(orderStatusView(status, expired).label).toBe(label);
+  });
+});
+
+describe("ticketStatus", () => {
+  it.each<[Pick<Ticket, "orderId" | "status">, TicketStatus]>([
+    [{ status: "available" }, "available"],
+    [{ status: "reserved", orderId: "o1" }, "reserved"],
+    [{ status: "sold", orderId: "o1" }, "sold"],
+    [{ orderId: "o1" }, "reserved"],
+    [{}, "available"],
+  ])("%j -> %s", (ticket, want) => {
+    expect(ticketStatus(ticket)).toBe(want);
   });
 });

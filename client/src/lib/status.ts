@@ -1,4 +1,12 @@
-import type { OrderStatus } from "./types";
+import type { OrderStatus, Ticket, TicketStatus } from "./types";
+
+/**
+ * ticketStatus is the ticket's status as the API gives it; a server that
+ * does not send one (the Node edition) can only tell held from free.
+ */
+export function ticketStatus(ticket: Pick<Ticket, "orderId" | "status">): TicketStatus {
+  return ticket.status ?? (ticket.orderId ? "reserved" : "available");
+}
 
 export type StatusView = { label: string; tone: "info" | "ok" | "muted" | "warn" };
 

@@ -10,9 +10,13 @@ export type Ticket = {
   price: number;
   userId: string;
   version: number;
-  /** Present only while an order holds the ticket. */
+  /** Present while an order holds the ticket: reserved or sold. */
   orderId?: string;
+  /** Absent from servers older than the field (the Node edition). */
+  status?: TicketStatus;
 };
+
+export type TicketStatus = "available" | "reserved" | "sold";
 
 export type OrderStatus = "created" | "cancelled" | "awaiting:payment" | "complete";
 

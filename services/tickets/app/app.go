@@ -32,8 +32,8 @@ type Deps struct {
 	Events   *events.Conn     // a connected NATS Streaming connection
 	Sessions *session.Manager // reads the session cookie
 	Logger   *slog.Logger     // nil discards
-	// Now is the clock; nil means time.Now. The tickets service keeps no
-	// times yet; the field is here so every service's Deps reads alike.
+	// Now is the clock; nil means time.Now. It stamps the payments the
+	// service hears of (when a ticket was sold).
 	Now func() time.Time
 	// TrustedProxies are the addresses whose X-Forwarded-For is believed;
 	// empty means loopback and private ranges (see httpx.Config).
@@ -101,7 +101,8 @@ func New(ctx context.Context, d Deps) (*App, error) {
 	}
 	a.tickets = tickets
 	a.view = ticket.NewForSale(d.ForSaleMax, d.Logger)
-	svc := ticket.NewService(tickets, ticket.WithView(a.view))
+	svc := ticket.NewService(tickets, ticket.WithView(a.view),
+		ticket.WithOrderTickets(store.NewOrderTickets(d.DB)), ticket.WithClock(d.Now))
 	a.svc = svc
 	a.listeners = listeners.New(svc, d.Logger)
 

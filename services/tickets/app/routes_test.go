@@ -22,6 +22,10 @@ const (
 	titleMsg      = `{"message":"Title is required","field":"title"}`
 	priceNew      = `{"message":"Price must be greater than 0","field":"price"}`
 	priceEdit     = `{"message":"Price must be provided and must be greater than 0","field":"price"}`
+	titleTooLong  = `{"message":"Title must be at most 200 characters","field":"title"}`
+	priceNaN      = `{"message":"Price must be a number","field":"price"}`
+	priceDecimals = `{"message":"Price must have at most 2 decimals","field":"price"}`
+	priceTooHigh  = `{"message":"Price must be at most 1,000,000","field":"price"}`
 )
 
 func errBody(entries ...string) string { return `{"errors":[` + strings.Join(entries, ",") + `]}` }
@@ -47,7 +51,7 @@ func TestCreateTicket(t *testing.T) {
 			require.Equal(t, http.StatusCreated, r.status, r.body)
 			tk := decode[ticketJSON](t, r)
 			assert.Regexp(t, `^[0-9a-f]{24}$`, tk.ID)
-			assert.JSONEq(t, fmt.Sprintf(`{"id":%q,"title":%q,"price":%v,"userId":%q,"version":0}`, tk.ID, tt.title, tt.price, seller.id), r.body,
+			assert.JSONEq(t, fmt.Sprintf(`{"id":%q,"title":%q,"price":%v,"userId":%q,"version":0,"status":"available"}`, tk.ID, tt.title, tt.price, seller.id), r.body,
 				"exactly the contract's Ticket, no orderId while for sale")
 
 			require.EventuallyWithT(t, func(c *assert.CollectT) {
@@ -76,14 +80,16 @@ func TestCreateTicketRefusals(t *testing.T) {
 		{"empty object", seller, `{}`, 400, errBody(titleMsg, priceNew)},
 		{"blank title", seller, `{"title":"   ","price":10}`, 400, errBody(titleMsg)},
 		{"title not a string", seller, `{"title":5,"price":10}`, 400, errBody(titleMsg)},
-		{"title over 200 characters", seller, `{"title":"` + strings.Repeat("x", 201) + `","price":10}`, 400, errBody(titleMsg)},
+		{"title over 200 characters", seller, `{"title":"` + strings.Repeat("x", 201) + `","price":10}`, 400, errBody(titleTooLong)},
 		{"price missing", seller, `{"title":"concert"}`, 400, errBody(priceNew)},
-		{"price abc", seller, `{"title":"concert","price":"abc"}`, 400, errBody(priceNew)},
-		{"price object", seller, `{"title":"concert","price":{}}`, 400, errBody(priceNew)},
+		{"price abc", seller, `{"title":"concert","price":"abc"}`, 400, errBody(priceNaN)},
+		{"price object", seller, `{"title":"concert","price":{}}`, 400, errBody(priceNaN)},
 		{"price negative", seller, `{"title":"concert","price":-1}`, 400, errBody(priceNew)},
 		{"price zero", seller, `{"title":"concert","price":0}`, 400, errBody(priceNew)},
-		{"price three decimals", seller, `{"title":"concert","price":1.001}`, 400, errBody(priceNew)},
-		{"price over a million", seller, `{"title":"concert","price":1000001}`, 400, errBody(priceNew)},
+		{"price three decimals", seller, `{"title":"concert","price":1.001}`, 400, errBody(priceDecimals)},
+		{"price over a million", seller, `{"title":"concert","price":1000001}`, 400, errBody(priceTooHigh)},
+		{"price with a decimal comma", seller, `{"title":"concert","price":"5,50"}`, 400, errBody(priceNaN)},
+		{"every field's own rule at once", seller, `{"title":"` + strings.Repeat("x", 300) + `","price":10.999}`, 400, errBody(titleTooLong, priceDecimals)},
 		{"price null", seller, `{"title":"concert","price":null}`, 400, errBody(priceNew)},
 		{"malformed json", seller, `{"title":`, 400, `{"errors":[{"message":"Request body is not valid JSON"}]}`},
 		{"not an object", seller, `["concert",10]`, 400, `{"errors":[{"message":"Request body must be a JSON object"}]}`},
@@ -114,11 +120,11 @@ func TestGetTicket(t *testing.T) {
 		want   string
 	}{
 		{"for sale", "/api/tickets/" + forSale.ID, 200,
-			fmt.Sprintf(`{"id":%q,"title":"concert","price":20,"userId":%q,"version":0}`, forSale.ID, seller.id)},
+			fmt.Sprintf(`{"id":%q,"title":"concert","price":20,"userId":%q,"version":0,"status":"available"}`, forSale.ID, seller.id)},
 		{"reserved, with its order", "/api/tickets/" + held.ID, 200,
-			fmt.Sprintf(`{"id":%q,"title":"opera","price":35.5,"userId":%q,"version":1,"orderId":%q}`, held.ID, seller.id, order)},
+			fmt.Sprintf(`{"id":%q,"title":"opera","price":35.5,"userId":%q,"version":1,"orderId":%q,"status":"reserved"}`, held.ID, seller.id, order)},
 		{"upper-case id", "/api/tickets/" + strings.ToUpper(forSale.ID), 200,
-			fmt.Sprintf(`{"id":%q,"title":"concert","price":20,"userId":%q,"version":0}`, forSale.ID, seller.id)},
+			fmt.Sprintf(`{"id":%q,"title":"concert","price":20,"userId":%q,"version":0,"status":"available"}`, forSale.ID, seller.id)},
 		{"unknown", "/api/tickets/" + primitive.NewObjectID().Hex(), 404, notFound},
 		{"malformed id", "/api/tickets/not-an-id", 400, badID},
 		{"23 hex characters", "/api/tickets/" + forSale.ID[:23], 400, badID},
@@ -174,7 +180,7 @@ func TestListTickets(t *testing.T) {
 	}
 
 	r := s.do(t, user{}, "GET", "/api/tickets?limit=1", "")
-	assert.JSONEq(t, fmt.Sprintf(`[{"id":%q,"title":"ticket 5","price":15,"userId":%q,"version":0}]`, all[5].ID, seller.id), r.body)
+	assert.JSONEq(t, fmt.Sprintf(`[{"id":%q,"title":"ticket 5","price":15,"userId":%q,"version":0,"status":"available"}]`, all[5].ID, seller.id), r.body)
 
 	limitMsg := `{"message":"limit must be a whole number from 1 to 500","field":"limit"}`
 	beforeMsg := `{"message":"before must be the 24-hex id of a ticket","field":"before"}`
@@ -206,7 +212,7 @@ func TestEditTicket(t *testing.T) {
 
 	r := s.do(t, seller, "PUT", "/api/tickets/"+tk.ID, `{"title":" concert, row A ","price":"25.50"}`)
 	require.Equal(t, 200, r.status, r.body)
-	assert.JSONEq(t, fmt.Sprintf(`{"id":%q,"title":"concert, row A","price":25.5,"userId":%q,"version":1}`, tk.ID, seller.id), r.body)
+	assert.JSONEq(t, fmt.Sprintf(`{"id":%q,"title":"concert, row A","price":25.5,"userId":%q,"version":1,"status":"available"}`, tk.ID, seller.id), r.body)
 	r = s.do(t, seller, "PUT", "/api/tickets/"+tk.ID, `{"title":"concert, row A","price":25.5}`)
 	require.Equal(t, 200, r.status, r.body)
 	assert.Equal(t, int64(2), decode[ticketJSON](t, r).Version, "every edit is a new version, even one that changes nothing")
@@ -245,7 +251,7 @@ func TestEditTicketRefusals(t *testing.T) {
 		{"malformed id", seller, "123", good, 400, badID},
 		{"bad body", seller, mine.ID, `{"title":"","price":0}`, 400, errBody(titleMsg, priceEdit)},
 		{"price missing", seller, mine.ID, `{"title":"changed"}`, 400, errBody(priceEdit)},
-		{"price three decimals", seller, mine.ID, `{"title":"changed","price":"1.001"}`, 400, errBody(priceEdit)},
+		{"price three decimals", seller, mine.ID, `{"title":"changed","price":"1.001"}`, 400, errBody(priceDecimals)},
 		{"malformed json", seller, mine.ID, `{`, 400, `{"errors":[{"message":"Request body is not valid JSON"}]}`},
 		{"bad body on an unknown ticket: validation before 404", seller, unknown, `{"title":""}`, 400, errBody(titleMsg, priceEdit)},
 		{"unknown ticket", seller, unknown, good, 404, notFound},

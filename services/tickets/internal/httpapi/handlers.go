@@ -36,10 +36,12 @@ type ticketResponse struct {
 	UserID  string  `json:"userId"`
 	Version int64   `json:"version"`
 	OrderID string  `json:"orderId,omitempty"`
+	Status  string  `json:"status"`
 }
 
 func toResponse(t ticket.Ticket) ticketResponse {
-	return ticketResponse{ID: t.ID, Title: t.Title, Price: t.Price, UserID: t.UserID, Version: t.Version, OrderID: t.OrderID}
+	return ticketResponse{ID: t.ID, Title: t.Title, Price: t.Price, UserID: t.UserID, Version: t.Version, OrderID: t.OrderID,
+		Status: string(t.Status())}
 }
 
 func (h *Handlers) Create(c *gin.Context) {

@@ -12,7 +12,7 @@ import (
 	"github.com/ticketing/services/tickets/internal/ticket"
 )
 
-// Listeners handles order:created and order:cancelled.
+// Listeners handles order:created, order:cancelled and payment:created.
 type Listeners struct {
 	tickets *ticket.Service
 	log     *slog.Logger
@@ -26,7 +26,7 @@ func New(tickets *ticket.Service, logger *slog.Logger) *Listeners {
 	return &Listeners{tickets: tickets, log: logger.With("component", "listeners")}
 }
 
-// Subscribe starts both listeners in the tickets service's durable queue
+// Subscribe starts the three listeners in the tickets service's durable queue
 // group. On failure the ones already started are closed.
 func (l *Listeners) Subscribe(conn *events.Conn, opts ...events.ListenOption) ([]*events.Listener, error) {
 	created, err := events.Listen(conn, events.GroupTickets, l.OrderCreated, opts...)
@@ -37,7 +37,11 @@ func (l *Listeners) Subscribe(conn *events.Conn, opts ...events.ListenOption) ([
 	if err != nil {
 		return nil, errors.Join(err, created.Close())
 	}
-	return []*events.Listener{created, cancelled}, nil
+	paid, err := events.Listen(conn, events.GroupTickets, l.PaymentCreated, opts...)
+	if err != nil {
+		return nil, errors.Join(err, created.Close(), cancelled.Close())
+	}
+	return []*events.Listener{created, cancelled, paid}, nil
 }
 
 // OrderCreated reserves the order's ticket (ticket.Ticket.Reserve). A
@@ -71,6 +75,20 @@ func (l *Listeners) OrderCancelled(ctx context.Context, msg events.OrderCancelle
 	}
 	if changed {
 		l.log.Debug("order cancelled", "ticket", msg.Ticket.ID, "order", msg.ID, "reservedBy", t.OrderID)
+	}
+	return nil
+}
+
+// PaymentCreated marks the paid order's ticket sold while that order holds
+// it (ticket.Ticket.Pay). A payment for an order whose order:created has not
+// arrived yet (another channel) comes back with the redelivery.
+func (l *Listeners) PaymentCreated(ctx context.Context, msg events.PaymentCreated, _ events.Meta) error {
+	t, changed, err := l.tickets.Pay(ctx, msg.OrderID)
+	if err != nil {
+		return fmt.Errorf("payment %s of order %s: %w", msg.ID, msg.OrderID, err)
+	}
+	if changed {
+		l.log.Debug("order paid", "ticket", t.ID, "order", msg.OrderID, "status", t.Status())
 	}
 	return nil
 }

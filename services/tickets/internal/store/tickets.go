@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/primitive"
@@ -35,7 +36,13 @@ type ticketDoc struct {
 	OrderID        string               `bson:"orderId,omitempty"`
 	ReleasedOrders []string             `bson:"releasedOrders,omitempty"`
 	StandbyOrders  []string             `bson:"standbyOrders,omitempty"`
+	Paid           []paymentDoc         `bson:"paid,omitempty"`
 	Outbox         []mongox.OutboxEvent `bson:"outbox,omitempty"`
+}
+
+type paymentDoc struct {
+	OrderID string    `bson:"orderId"`
+	At      time.Time `bson:"at"`
 }
 
 // NewTickets uses the tickets collection of db. notify is called after every
@@ -133,6 +140,15 @@ func (s *Tickets) Update(ctx context.Context, t ticket.Ticket) error {
 			ch.Unset = append(ch.Unset, f.name)
 		}
 	}
+	if len(t.Paid) > 0 {
+		paid := make([]paymentDoc, len(t.Paid))
+		for i, p := range t.Paid {
+			paid[i] = paymentDoc{OrderID: p.OrderID, At: p.At.UTC()}
+		}
+		ch.Set["paid"] = paid
+	} else {
+		ch.Unset = append(ch.Unset, "paid")
+	}
 	if err := mongox.UpdateVersioned(ctx, s.coll, oid, t.Version-1, ch); err != nil {
 		return err
 	}
@@ -156,7 +172,7 @@ func (s *Tickets) List(ctx context.Context, p ticket.Page) ([]ticket.Ticket, err
 	opts := options.Find().
 		SetSort(bson.D{{Key: "_id", Value: -1}}).
 		SetLimit(int64(p.Limit)).
-		SetProjection(bson.M{"outbox": 0, "releasedOrders": 0, "standbyOrders": 0})
+		SetProjection(bson.M{"outbox": 0, "releasedOrders": 0, "standbyOrders": 0, "paid": 0})
 	cur, err := s.coll.Find(ctx, filter, opts)
 	if err != nil {
 		return nil, fmt.Errorf("list tickets: %w", err)
@@ -183,7 +199,7 @@ const scanBatch = 1000
 func (s *Tickets) Scan(ctx context.Context, fn func(ticket.Ticket)) error {
 	opts := options.Find().
 		SetBatchSize(scanBatch).
-		SetProjection(bson.M{"outbox": 0, "releasedOrders": 0, "standbyOrders": 0})
+		SetProjection(bson.M{"outbox": 0, "releasedOrders": 0, "standbyOrders": 0, "paid": 0})
 	cur, err := s.coll.Find(ctx, bson.M{}, opts)
 	if err != nil {
 		return fmt.Errorf("scan tickets: %w", err)
@@ -203,10 +219,14 @@ func (s *Tickets) Scan(ctx context.Context, fn func(ticket.Ticket)) error {
 }
 
 func (d ticketDoc) ticket() ticket.Ticket {
-	return ticket.Ticket{
+	t := ticket.Ticket{
 		ID: d.ID.Hex(), Title: d.Title, Price: d.Price, UserID: d.UserID,
 		Version: d.Version, OrderID: d.OrderID, ReleasedOrders: d.ReleasedOrders, StandbyOrders: d.StandbyOrders,
 	}
+	for _, p := range d.Paid {
+		t.Paid = append(t.Paid, ticket.Payment{OrderID: p.OrderID, At: p.At.UTC()})
+	}
+	return t
 }
 
 // outboxEvent checks a payload as its listeners will before storing it: an

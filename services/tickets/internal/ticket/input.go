@@ -12,12 +12,17 @@ import (
 	"github.com/ticketing/common/errs"
 )
 
-// The contract's messages for a bad title or price. PUT words the price
-// message differently from POST, as the Node edition does.
+// The contract's messages for a bad title or price, one per rule
+// (CONTRACT.md §2 tickets). PUT words a missing or non-positive price
+// differently from POST, as the Node edition does.
 const (
-	MsgTitle       = "Title is required"
-	MsgPriceCreate = "Price must be greater than 0"
-	MsgPriceEdit   = "Price must be provided and must be greater than 0"
+	MsgTitle          = "Title is required"
+	MsgTitleTooLong   = "Title must be at most 200 characters"
+	MsgPriceCreate    = "Price must be greater than 0"
+	MsgPriceEdit      = "Price must be provided and must be greater than 0"
+	MsgPriceNotNumber = "Price must be a number"
+	MsgPriceTooHigh   = "Price must be at most 1,000,000"
+	MsgPriceDecimals  = "Price must have at most 2 decimals"
 )
 
 // Limits on what a ticket may hold.
@@ -33,7 +38,8 @@ type Draft struct {
 }
 
 // ParseNew checks the title and price of a new ticket, as sent in JSON
-// (either may be missing: nil). Every failed field is reported at once.
+// (either may be missing: nil). Every failed field is reported at once,
+// each with the message of the rule it broke.
 func ParseNew(title, price json.RawMessage) (Draft, error) {
 	return parseDraft(title, price, MsgPriceCreate)
 }
@@ -43,17 +49,17 @@ func ParseEdit(title, price json.RawMessage) (Draft, error) {
 	return parseDraft(title, price, MsgPriceEdit)
 }
 
-func parseDraft(title, price json.RawMessage, priceMsg string) (Draft, error) {
+func parseDraft(title, price json.RawMessage, priceMissing string) (Draft, error) {
 	var (
 		d      Draft
 		err    error
 		fields []errs.FieldError
 	)
 	if d.Title, err = ParseTitle(title); err != nil {
-		fields = append(fields, errs.FieldError{Field: "title", Message: MsgTitle})
+		fields = append(fields, errs.FieldError{Field: "title", Message: titleMessage(err)})
 	}
 	if d.Price, err = ParsePrice(price); err != nil {
-		fields = append(fields, errs.FieldError{Field: "price", Message: priceMsg})
+		fields = append(fields, errs.FieldError{Field: "price", Message: priceMessage(err, priceMissing)})
 	}
 	if len(fields) > 0 {
 		return Draft{}, errs.Validation(fields...)
@@ -61,17 +67,39 @@ func parseDraft(title, price json.RawMessage, priceMsg string) (Draft, error) {
 	return d, nil
 }
 
-// Why a title or price was refused; the caller hears the contract's message,
-// these say more in tests and logs.
+// Why a title or price was refused; the caller hears the contract's message
+// for each (titleMessage, priceMessage).
 var (
 	errNotString  = errors.New("not a JSON string")
 	errBlank      = errors.New("blank")
 	errTooLong    = errors.New("too long")
+	errMissing    = errors.New("missing")
 	errNotNumeric = errors.New("not a number or a numeric string")
 	errNotAbove0  = errors.New("not greater than 0")
 	errTooHigh    = errors.New("above the maximum")
 	errDecimals   = errors.New("more than 2 decimals")
 )
+
+func titleMessage(err error) string {
+	if errors.Is(err, errTooLong) {
+		return MsgTitleTooLong
+	}
+	return MsgTitle
+}
+
+// priceMessage names the price rule err broke; a missing or non-positive
+// price says missing, which POST and PUT word differently.
+func priceMessage(err error, missing string) string {
+	switch {
+	case errors.Is(err, errNotNumeric):
+		return MsgPriceNotNumber
+	case errors.Is(err, errTooHigh):
+		return MsgPriceTooHigh
+	case errors.Is(err, errDecimals):
+		return MsgPriceDecimals
+	}
+	return missing // errMissing, errNotAbove0
+}
 
 // ParseTitle accepts a JSON string that is not blank and at most
 // MaxTitleLength characters once trimmed, and returns it trimmed.
@@ -107,13 +135,16 @@ func ParsePrice(raw json.RawMessage) (float64, error) {
 	raw = bytes.TrimSpace(raw)
 	var text string
 	switch {
-	case len(raw) == 0:
-		return 0, errNotNumeric
+	case len(raw) == 0 || bytes.Equal(raw, []byte("null")):
+		return 0, errMissing
 	case raw[0] == '"':
 		if err := json.Unmarshal(raw, &text); err != nil {
 			return 0, errNotNumeric
 		}
-		text = strings.TrimSpace(text)
+		// An empty form field is a price not given, not a malformed one.
+		if text = strings.TrimSpace(text); text == "" {
+			return 0, errMissing
+		}
 	default:
 		// A JSON number is its own text; anything else (true, null, {},
 		// []) fails the pattern below.

@@ -130,21 +130,44 @@ func TestParseTitle(t *testing.T) {
 // each route uses.
 func TestParseDraftMessages(t *testing.T) {
 	type parse func(title, price json.RawMessage) (ticket.Draft, error)
-	tests := []struct {
+	type draftCase struct {
 		name   string
 		parse  parse
 		title  string
 		price  string
 		fields []errs.FieldError
-	}{
+	}
+	tests := []draftCase{
 		{"new, both bad", ticket.ParseNew, `""`, `0`, []errs.FieldError{
 			{Field: "title", Message: "Title is required"}, {Field: "price", Message: "Price must be greater than 0"}}},
-		{"new, price only", ticket.ParseNew, `"ok"`, `"abc"`, []errs.FieldError{
-			{Field: "price", Message: "Price must be greater than 0"}}},
 		{"edit, both missing", ticket.ParseEdit, ``, ``, []errs.FieldError{
 			{Field: "title", Message: "Title is required"}, {Field: "price", Message: "Price must be provided and must be greater than 0"}}},
 		{"edit, title only", ticket.ParseEdit, `7`, `10`, []errs.FieldError{
 			{Field: "title", Message: "Title is required"}}},
+	}
+	// One message per rule (CONTRACT.md §2 tickets), on POST and PUT.
+	rules := []struct {
+		name, title, price string
+		newMsg, editMsg    string // the price or title message each route gives
+		field              string
+	}{
+		{"three decimals", `"ok"`, `10.999`, "Price must have at most 2 decimals", "Price must have at most 2 decimals", "price"},
+		{"three decimals as text", `"ok"`, `"12.345"`, "Price must have at most 2 decimals", "Price must have at most 2 decimals", "price"},
+		{"decimal comma", `"ok"`, `"5,50"`, "Price must be a number", "Price must be a number", "price"},
+		{"words", `"ok"`, `"abc"`, "Price must be a number", "Price must be a number", "price"},
+		{"an object", `"ok"`, `{}`, "Price must be a number", "Price must be a number", "price"},
+		{"a billion", `"ok"`, `1000000000`, "Price must be at most 1,000,000", "Price must be at most 1,000,000", "price"},
+		{"zero", `"ok"`, `0`, "Price must be greater than 0", "Price must be provided and must be greater than 0", "price"},
+		{"negative", `"ok"`, `-1`, "Price must be greater than 0", "Price must be provided and must be greater than 0", "price"},
+		{"empty text", `"ok"`, `""`, "Price must be greater than 0", "Price must be provided and must be greater than 0", "price"},
+		{"null", `"ok"`, `null`, "Price must be greater than 0", "Price must be provided and must be greater than 0", "price"},
+		{"300-character title", `"` + strings.Repeat("a", 300) + `"`, `10`, "Title must be at most 200 characters", "Title must be at most 200 characters", "title"},
+		{"blank title", `"   "`, `10`, "Title is required", "Title is required", "title"},
+	}
+	for _, r := range rules {
+		tests = append(tests,
+			draftCase{"new, " + r.name, ticket.ParseNew, r.title, r.price, []errs.FieldError{{Field: r.field, Message: r.newMsg}}},
+			draftCase{"edit, " + r.name, ticket.ParseEdit, r.title, r.price, []errs.FieldError{{Field: r.field, Message: r.editMsg}}})
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/ticketing/common/errs"
 )
@@ -24,6 +25,20 @@ type Store interface {
 	List(ctx context.Context, p Page) ([]Ticket, error)
 }
 
+// OrderTickets remembers which ticket each order is for: payment:created
+// names only the order. It is keyed by the order id, so a lookup is a read
+// by _id on any store.
+type OrderTickets interface {
+	Remember(ctx context.Context, orderID, ticketID string) error
+	// TicketOf returns ErrNotFound for an order it has not heard of.
+	TicketOf(ctx context.Context, orderID string) (string, error)
+}
+
+// ErrOrderNotHeard: a payment for an order whose order:created this service
+// has not heard yet. It comes on another channel; the payment is tried
+// again when the bus redelivers it.
+var ErrOrderNotHeard = errors.New("order not heard of yet")
+
 // maxAttempts bounds how often a change is re-read and tried again when
 // someone else changed the ticket in between. Each conflict means another
 // change succeeded, so a change gives up only under heavy contention.
@@ -31,8 +46,10 @@ const maxAttempts = 50
 
 // Service applies the rules to tickets.
 type Service struct {
-	store Store
-	view  *ForSale // nil: every read goes to the store
+	store  Store
+	view   *ForSale     // nil: every read goes to the store
+	orders OrderTickets // nil: payments cannot be matched to tickets
+	now    func() time.Time
 }
 
 // ServiceOption tunes a Service.
@@ -44,10 +61,21 @@ func WithView(view *ForSale) ServiceOption {
 	return func(s *Service) { s.view = view }
 }
 
+// WithOrderTickets keeps which ticket each order is for in orders, so a
+// payment marks its ticket sold.
+func WithOrderTickets(orders OrderTickets) ServiceOption {
+	return func(s *Service) { s.orders = orders }
+}
+
+// WithClock stamps the payments the service hears with now.
+func WithClock(now func() time.Time) ServiceOption {
+	return func(s *Service) { s.now = now }
+}
+
 // NewService uses store for every write, and for reads the view (if any)
 // cannot answer.
 func NewService(store Store, opts ...ServiceOption) *Service {
-	s := &Service{store: store}
+	s := &Service{store: store, now: time.Now}
 	for _, opt := range opts {
 		opt(s)
 	}
@@ -112,22 +140,44 @@ func (s *Service) Edit(ctx context.Context, id, userID string, d Draft) (Ticket,
 // Reserve records that orderID holds ticket id (Ticket.Reserve). It returns
 // the ticket and whether it changed; an order seen before changes nothing.
 func (s *Service) Reserve(ctx context.Context, id, orderID string) (Ticket, bool, error) {
-	var changed bool
-	t, err := s.change(ctx, id, func(t Ticket) (Ticket, bool, error) {
-		next, ch := t.Reserve(orderID)
-		changed = ch
-		return next, ch, nil
-	})
-	return t, changed, err
+	// Remembered first: once the ticket is reserved the order can be paid.
+	if s.orders != nil {
+		if err := s.orders.Remember(ctx, orderID, id); err != nil {
+			return Ticket{}, false, fmt.Errorf("remember ticket of order %s: %w", orderID, err)
+		}
+	}
+	return s.step(ctx, id, func(t Ticket) (Ticket, bool) { return t.Reserve(orderID) })
 }
 
 // Release records that orderID was cancelled, freeing ticket id (or
 // handing it to an order on standby) if that order held it
 // (Ticket.Release). It returns the ticket and whether it changed.
 func (s *Service) Release(ctx context.Context, id, orderID string) (Ticket, bool, error) {
+	return s.step(ctx, id, func(t Ticket) (Ticket, bool) { return t.Release(orderID) })
+}
+
+// Pay records that order orderID was paid (Ticket.Pay): its ticket is sold
+// while the order holds it. It returns the ticket and whether it changed.
+func (s *Service) Pay(ctx context.Context, orderID string) (Ticket, bool, error) {
+	if s.orders == nil {
+		return Ticket{}, false, errors.New("pay: the service keeps no tickets of orders")
+	}
+	id, err := s.orders.TicketOf(ctx, orderID)
+	if errors.Is(err, ErrNotFound) {
+		return Ticket{}, false, fmt.Errorf("pay order %s: %w", orderID, ErrOrderNotHeard)
+	}
+	if err != nil {
+		return Ticket{}, false, fmt.Errorf("pay order %s: %w", orderID, err)
+	}
+	return s.step(ctx, id, func(t Ticket) (Ticket, bool) { return t.Pay(orderID, s.now()) })
+}
+
+// step stores the result of a listener's rule, which never refuses: it
+// changes the ticket or says there is nothing to do.
+func (s *Service) step(ctx context.Context, id string, rule func(Ticket) (Ticket, bool)) (Ticket, bool, error) {
 	var changed bool
 	t, err := s.change(ctx, id, func(t Ticket) (Ticket, bool, error) {
-		next, ch := t.Release(orderID)
+		next, ch := rule(t)
 		changed = ch
 		return next, ch, nil
 	})

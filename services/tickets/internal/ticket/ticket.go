@@ -5,6 +5,7 @@ package ticket
 
 import (
 	"slices"
+	"time"
 
 	"github.com/ticketing/common/errs"
 )
@@ -29,6 +30,56 @@ type Ticket struct {
 	// but that do not hold it now, and whose cancellation has not been seen
 	// yet, oldest first. See Reserve.
 	StandbyOrders []string
+	// Paid remembers the latest orders whose payment:created this ticket
+	// has seen. The ticket is sold while one of them holds it; a paid
+	// order can still be cancelled (its payment lost to the hold's end and
+	// is refunded), and then the ticket is for sale again.
+	Paid []Payment
+}
+
+// Payment is an order's payment as the ticket heard of it.
+type Payment struct {
+	OrderID string
+	At      time.Time // when the tickets service heard of it
+}
+
+// Status is what a buyer can do with a ticket (CONTRACT.md §1.3).
+type Status string
+
+// The statuses of a ticket.
+const (
+	StatusAvailable Status = "available"
+	StatusReserved  Status = "reserved" // a hold is running
+	StatusSold      Status = "sold"     // its order was paid
+)
+
+// Status says whether the ticket is for sale, held, or sold.
+func (t Ticket) Status() Status {
+	switch {
+	case !t.Reserved():
+		return StatusAvailable
+	case t.payment(t.OrderID) != nil:
+		return StatusSold
+	}
+	return StatusReserved
+}
+
+// SoldAt is when the holding order's payment was heard of; zero unless the
+// ticket is sold.
+func (t Ticket) SoldAt() time.Time {
+	if p := t.payment(t.OrderID); p != nil && t.Reserved() {
+		return p.At
+	}
+	return time.Time{}
+}
+
+func (t Ticket) payment(orderID string) *Payment {
+	for i := range t.Paid {
+		if t.Paid[i].OrderID == orderID {
+			return &t.Paid[i]
+		}
+	}
+	return nil
 }
 
 // MaxReleasedOrders bounds the memory of cancelled orders kept per ticket,
@@ -116,6 +167,24 @@ func (t Ticket) Release(orderID string) (next Ticket, changed bool) {
 	return next, true
 }
 
+// Pay returns the ticket after orderID's payment:created, heard at at. The
+// payment is remembered whether or not the order holds the ticket now: an
+// order on standby may take it over once the holder's cancellation comes.
+// A payment heard before, or for an order already cancelled (its charge is
+// refunded), changes nothing.
+func (t Ticket) Pay(orderID string, at time.Time) (next Ticket, changed bool) {
+	if t.payment(orderID) != nil || slices.Contains(t.ReleasedOrders, orderID) {
+		return t, false
+	}
+	next = t.clone()
+	next.Paid = append(next.Paid, Payment{OrderID: orderID, At: at.UTC()})
+	if n := len(next.Paid); n > MaxReleasedOrders {
+		next.Paid = next.Paid[n-MaxReleasedOrders:]
+	}
+	next.Version++
+	return next, true
+}
+
 // bounded keeps the newest MaxReleasedOrders ids.
 func bounded(ids []string) []string {
 	if n := len(ids); n > MaxReleasedOrders {
@@ -128,5 +197,6 @@ func bounded(ids []string) []string {
 func (t Ticket) clone() Ticket {
 	t.ReleasedOrders = slices.Clone(t.ReleasedOrders)
 	t.StandbyOrders = slices.Clone(t.StandbyOrders)
+	t.Paid = slices.Clone(t.Paid)
 	return t
 }

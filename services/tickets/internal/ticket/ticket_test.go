@@ -3,6 +3,7 @@ package ticket_test
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -159,4 +160,79 @@ func TestReleasedOrdersAreBounded(t *testing.T) {
 	require.Len(t, tk.ReleasedOrders, ticket.MaxReleasedOrders)
 	assert.Equal(t, fmt.Sprintf("%024x", ticket.MaxReleasedOrders+9), tk.ReleasedOrders[ticket.MaxReleasedOrders-1], "the newest are kept")
 	assert.Equal(t, fmt.Sprintf("%024x", 10), tk.ReleasedOrders[0])
+}
+
+// The status through the order and payment events, in the orders they can
+// arrive in; each repeat changes nothing.
+func TestStatusThroughTheEvents(t *testing.T) {
+	at := time.Date(2026, 12, 4, 1, 0, 0, 0, time.UTC)
+	type step struct {
+		event       string // reserve, pay, release
+		order       string
+		wantChanged bool
+		want        ticket.Status
+	}
+	tests := []struct {
+		name  string
+		steps []step
+	}{
+		{"held, paid, sold", []step{
+			{"reserve", "o1", true, ticket.StatusReserved},
+			{"pay", "o1", true, ticket.StatusSold},
+			{"pay", "o1", false, ticket.StatusSold},
+			{"reserve", "o1", false, ticket.StatusSold},
+		}},
+		{"a paid order cancelled puts it back on sale", []step{
+			{"reserve", "o1", true, ticket.StatusReserved},
+			{"pay", "o1", true, ticket.StatusSold},
+			{"release", "o1", true, ticket.StatusAvailable},
+			{"pay", "o1", false, ticket.StatusAvailable},
+			{"reserve", "o1", false, ticket.StatusAvailable},
+		}},
+		{"the payment before its order:created", []step{
+			{"pay", "o1", true, ticket.StatusAvailable},
+			{"reserve", "o1", true, ticket.StatusSold},
+		}},
+		{"a paid order on standby takes over as sold", []step{
+			{"reserve", "o1", true, ticket.StatusReserved},
+			{"reserve", "o2", true, ticket.StatusReserved},
+			{"pay", "o1", true, ticket.StatusReserved},
+			{"release", "o2", true, ticket.StatusSold},
+		}},
+		{"a payment for a cancelled order sells nothing", []step{
+			{"reserve", "o1", true, ticket.StatusReserved},
+			{"release", "o1", true, ticket.StatusAvailable},
+			{"pay", "o1", false, ticket.StatusAvailable},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tk := ticket.Ticket{ID: "t1", UserID: "u1"}
+			for i, s := range tt.steps {
+				var next ticket.Ticket
+				var changed bool
+				switch s.event {
+				case "reserve":
+					next, changed = tk.Reserve(s.order)
+				case "pay":
+					next, changed = tk.Pay(s.order, at)
+				case "release":
+					next, changed = tk.Release(s.order)
+				}
+				require.Equal(t, s.wantChanged, changed, "step %d (%s %s)", i, s.event, s.order)
+				if changed {
+					assert.Equal(t, tk.Version+1, next.Version, "step %d: every change is a version", i)
+				} else {
+					assert.Equal(t, tk, next, "step %d: nothing changes", i)
+				}
+				assert.Equal(t, s.want, next.Status(), "step %d (%s %s)", i, s.event, s.order)
+				if s.want == ticket.StatusSold {
+					assert.Equal(t, at, next.SoldAt())
+				} else {
+					assert.True(t, next.SoldAt().IsZero())
+				}
+				tk = next
+			}
+		})
+	}
 }

@@ -4,6 +4,7 @@ import { notFound } from "next/navigation";
 import { PurchaseButton } from "@/components/PurchaseButton";
 import { getCurrentUser, getTicket } from "@/lib/api-server";
 import { formatPrice } from "@/lib/format";
+import { ticketStatus } from "@/lib/status";
 import { signinPath } from "@/lib/paths";
 
 type Props = { params: Promise<{ id: string }> };
@@ -19,19 +20,27 @@ export default async function TicketPage({ params }: Props) {
   if (!ticket) notFound();
   const here = `/tickets/${ticket.id}`;
   const owner = currentUser?.id === ticket.userId;
+  const status = ticketStatus(ticket);
 
   return (
     <article className="panel ticket-detail">
       <p className="eyebrow">Ticket</p>
       <h1>{ticket.title}</h1>
       <p className="price-large">{formatPrice(ticket.price)}</p>
-      {ticket.orderId ? (
+      {status === "reserved" ? (
         <p className="badge badge-warn" data-status="reserved">
           Reserved: a buyer is paying for it
         </p>
       ) : null}
+      {status === "sold" ? (
+        <p className="badge badge-ok" data-status="sold">
+          Sold
+        </p>
+      ) : null}
       <div className="panel-actions">
-        {owner ? (
+        {status === "sold" ? (
+          <p className="muted">{owner ? "You sold this ticket." : "This ticket has been sold."}</p>
+        ) : owner ? (
           <>
             <p className="muted">This is your ticket.</p>
             <div>

@@ -1,0 +1,56 @@
+import { expect, test, type Browser, type BrowserContext, type Page, type TestInfo } from "@playwright/test";
+import { listTicketQuickly, reserveQuickly, shot, signUpQuickly, uniqueEmail, uniqueTitle } from "./helpers";
+
+async function signedInContext(browser: Browser, testInfo: TestInfo, role: string): Promise<BrowserContext> {
+  const context = await browser.newContext({ baseURL: testInfo.project.use.baseURL });
+  await signUpQuickly(context, uniqueEmail(role));
+  return context;
+}
+
+/** payQuickly pays an order with the test card through the API. */
+async function payQuickly(context: BrowserContext, orderId: string): Promise<void> {
+  // payments learns of the order from order:created: 404 for a moment.
+  await expect(async () => {
+    const res = await context.request.post("/api/payments", { data: { token: "tok_visa", orderId } });
+    expect(res.status(), await res.text()).toBe(201);
+  }).toPass({ timeout: 10_000, intervals: [100, 250, 500] });
+}
+
+async function expectSold(page: Page, ticketId: string, testInfo: TestInfo, who: string, owner: boolean): Promise<void> {
+  for (const viewport of [
+    { width: 1280, height: 900 },
+    { width: 390, height: 844 },
+  ]) {
+    await page.setViewportSize(viewport);
+    await page.goto(`/tickets/${ticketId}`);
+    await expect(page.locator('[data-status="sold"]')).toHaveText("Sold");
+    await expect(page.locator('[data-status="reserved"]')).toHaveCount(0);
+    await expect(page.getByRole("button", { name: "Purchase" })).toHaveCount(0);
+    await expect(page.getByRole("link", { name: "Sign in to purchase" })).toHaveCount(0);
+    await expect(page.getByRole("link", { name: "Edit" })).toHaveCount(0);
+    await expect(page.getByText(owner ? "You sold this ticket." : "This ticket has been sold.")).toBeVisible();
+    await shot(page, testInfo, `${who}-${viewport.width}`);
+  }
+}
+
+test("a sold ticket shows Sold and no Purchase, to its buyer, its owner and a visitor", async ({ browser }, testInfo) => {
+  const seller = await signedInContext(browser, testInfo, "seller");
+  const buyer = await signedInContext(browser, testInfo, "buyer");
+  const visitor = await browser.newContext({ baseURL: testInfo.project.use.baseURL });
+  try {
+    const id = await listTicketQuickly(seller, uniqueTitle("Ballet"), 30);
+    const orderId = await reserveQuickly(buyer, id);
+    await payQuickly(buyer, orderId);
+    // The tickets service hears of the payment through payment:created.
+    await expect(async () => {
+      const res = await visitor.request.get(`/api/tickets/${id}`);
+      expect(((await res.json()) as { status?: string }).status).toBe("sold");
+    }).toPass({ timeout: 10_000, intervals: [100, 250, 500] });
+
+    await expectSold(await buyer.newPage(), id, testInfo, "buyer", false);
+    await expectSold(await seller.newPage(), id, testInfo, "owner", true);
+    await expectSold(await visitor.newPage(), id, testInfo, "visitor", false);
+  } finally {
+    await Promise.all([seller.close(), buyer.close(), visitor.close()]);
+  }
+});
