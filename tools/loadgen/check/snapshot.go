@@ -115,18 +115,14 @@ func Take(ctx context.Context, dbs DBs, now time.Time) (Snapshot, error) {
 	return s, nil
 }
 
-type outboxDoc struct {
-	Outbox []bson.Raw `bson:"outbox"`
-}
-
 func readTickets(ctx context.Context, coll *mongo.Collection) (map[string]Ticket, error) {
 	var docs []struct {
-		ID        primitive.ObjectID `bson:"_id"`
-		Title     string             `bson:"title"`
-		Price     float64            `bson:"price"`
-		Version   int64              `bson:"version"`
-		OrderID   string             `bson:"orderId"`
-		outboxDoc `bson:",inline"`
+		ID      primitive.ObjectID `bson:"_id"`
+		Title   string             `bson:"title"`
+		Price   float64            `bson:"price"`
+		Version int64              `bson:"version"`
+		OrderID string             `bson:"orderId"`
+		Outbox  []bson.Raw         `bson:"outbox"`
 	}
 	if err := readAll(ctx, coll, &docs); err != nil {
 		return nil, err
@@ -147,7 +143,7 @@ func readOrders(ctx context.Context, coll *mongo.Collection) (map[string]Order, 
 		Ticket    struct {
 			ID primitive.ObjectID `bson:"id"`
 		} `bson:"ticket"`
-		outboxDoc `bson:",inline"`
+		Outbox []bson.Raw `bson:"outbox"`
 	}
 	if err := readAll(ctx, coll, &docs); err != nil {
 		return nil, err
@@ -162,10 +158,10 @@ func readOrders(ctx context.Context, coll *mongo.Collection) (map[string]Order, 
 
 func readPaymentOrders(ctx context.Context, coll *mongo.Collection) (map[string]PaymentOrder, error) {
 	var docs []struct {
-		ID        primitive.ObjectID `bson:"_id"`
-		Status    string             `bson:"status"`
-		Version   int64              `bson:"version"`
-		outboxDoc `bson:",inline"`
+		ID      primitive.ObjectID `bson:"_id"`
+		Status  string             `bson:"status"`
+		Version int64              `bson:"version"`
+		Outbox  []bson.Raw         `bson:"outbox"`
 	}
 	if err := readAll(ctx, coll, &docs); err != nil {
 		return nil, err
@@ -185,7 +181,7 @@ func readCharges(ctx context.Context, db *mongo.Database) ([]Charge, error) {
 		Refund  *struct {
 			ID string `bson:"id"`
 		} `bson:"refund"`
-		outboxDoc `bson:",inline"`
+		Outbox []bson.Raw `bson:"outbox"`
 	}
 	if err := readAll(ctx, db.Collection(collPayments), &docs); err != nil {
 		return nil, err

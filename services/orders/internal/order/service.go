@@ -127,8 +127,14 @@ func (s *Service) Reserve(ctx context.Context, userID, ticketID string) (Order, 
 	o := New(primitive.NewObjectID().Hex(), userID, t, s.now(), s.window)
 	for attempt := 1; ; attempt++ {
 		err := s.orders.Insert(ctx, o, o.CreatedEvent())
-		if err == nil {
+		// Even on an error: a write whose answer was lost (the caller hung
+		// up mid-flight, a timeout) may still have stored its event, and the
+		// relay would otherwise find it only at its next sweep. A ticket
+		// reserved already is a refused insert: nothing was stored.
+		if !errors.Is(err, ErrTicketReserved) {
 			s.notify(o.ID)
+		}
+		if err == nil {
 			if s.holds != nil {
 				// Best effort: without the hint a lost race searches.
 				_ = s.holds.Remember(ctx, ticketID, o.ID, o.ExpiresAt)
@@ -299,10 +305,10 @@ func (s *Service) transition(ctx context.Context, id string,
 			evs = append(evs, event(next))
 		}
 		err = s.orders.Transition(ctx, cur, next, evs...)
+		if len(evs) > 0 && !errors.Is(err, errs.ErrConflict) { // a conflict stored nothing
+			s.notify(id) // even on another error, as in Reserve
+		}
 		if err == nil {
-			if len(evs) > 0 {
-				s.notify(id)
-			}
 			return nil
 		}
 		if !errors.Is(err, errs.ErrConflict) || attempt == maxAttempts {

@@ -167,8 +167,9 @@ func (s *Service) CompleteIntent(ctx context.Context, in Intent) (Payment, error
 			return Payment{}, s.refundSurplus(ctx, *cur, in)
 		case cur.Status == StatusFailed:
 			p = cur.PaidByIntent(in)
-			if err = s.write(ctx, *cur, p, p.CreatedEvent()); err == nil {
-				s.notify(p.ID)
+			err = s.write(ctx, *cur, p, p.CreatedEvent())
+			if !errors.Is(err, errs.ErrConflict) { // a conflict stored nothing
+				s.notify(p.ID) // even on another error: the write may have happened
 			}
 		default: // pending: a card charge is under way or its outcome unknown
 			return Payment{}, fmt.Errorf("complete intent %s of order %s: %w", in.ID, orderID, ErrPaymentBusy)
@@ -203,10 +204,13 @@ func (s *Service) CompleteIntent(ctx context.Context, in Intent) (Payment, error
 func (s *Service) insert(ctx context.Context, p Payment) error {
 	ctx, cancel := context.WithTimeout(ctx, writeTimeout)
 	defer cancel()
-	if err := s.payments.Insert(ctx, p, p.CreatedEvent()); err != nil {
+	err := s.payments.Insert(ctx, p, p.CreatedEvent())
+	if !errors.Is(err, ErrPaymentExists) { // a refused insert stored nothing
+		s.notify(p.ID) // even on another error: the write may have happened
+	}
+	if err != nil {
 		return err
 	}
-	s.notify(p.ID)
 	s.log.Info("order paid through a payment intent", "orderId", p.OrderID, "paymentId", p.ID,
 		"stripeId", p.StripeID, "amount", p.Amount)
 	return nil

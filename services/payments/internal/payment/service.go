@@ -224,7 +224,11 @@ func (s *Service) settle(ctx context.Context, p Payment) (Payment, error) {
 	switch {
 	case err == nil:
 		next := p.Charged(chargeID)
-		if err := s.write(ctx, p, next, next.CreatedEvent()); err != nil {
+		err := s.write(ctx, p, next, next.CreatedEvent())
+		if !errors.Is(err, errs.ErrConflict) { // a conflict stored nothing
+			s.notify(next.ID) // even on another error: the write may have happened
+		}
+		if err != nil {
 			if errors.Is(err, errs.ErrConflict) {
 				// Our lease lapsed and someone repeated the attempt under
 				// the same key: Stripe gave them this very charge.
@@ -237,7 +241,6 @@ func (s *Service) settle(ctx context.Context, p Payment) (Payment, error) {
 				"stripeId", chargeID, "err", err)
 			return Payment{}, err
 		}
-		s.notify(next.ID)
 		log.Info("order charged", "stripeId", chargeID, "amount", p.Amount)
 		return next, nil
 	case errors.As(err, &declined):

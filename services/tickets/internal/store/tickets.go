@@ -13,6 +13,7 @@ import (
 	"go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
 
+	"github.com/ticketing/common/errs"
 	"github.com/ticketing/common/events"
 	"github.com/ticketing/common/mongox"
 	"github.com/ticketing/services/tickets/internal/ticket"
@@ -79,10 +80,14 @@ func (s *Tickets) Insert(ctx context.Context, t ticket.Ticket) (ticket.Ticket, e
 		OrderID: t.OrderID, ReleasedOrders: t.ReleasedOrders, StandbyOrders: t.StandbyOrders,
 		Outbox: []mongox.OutboxEvent{ev},
 	}
-	if _, err := s.coll.InsertOne(ctx, doc); err != nil {
+	_, err = s.coll.InsertOne(ctx, doc)
+	// Even on an error: a write whose answer was lost (the caller hung up
+	// mid-flight, a timeout) may still have stored its event, and the relay
+	// would otherwise find it only at its next sweep.
+	s.notify(t.ID)
+	if err != nil {
 		return ticket.Ticket{}, fmt.Errorf("insert ticket: %w", err)
 	}
-	s.notify(t.ID)
 	return t, nil
 }
 
@@ -149,11 +154,11 @@ func (s *Tickets) Update(ctx context.Context, t ticket.Ticket) error {
 	} else {
 		ch.Unset = append(ch.Unset, "paid")
 	}
-	if err := mongox.UpdateVersioned(ctx, s.coll, oid, t.Version-1, ch); err != nil {
-		return err
+	err = mongox.UpdateVersioned(ctx, s.coll, oid, t.Version-1, ch)
+	if !errors.Is(err, errs.ErrConflict) { // a conflict stored nothing
+		s.notify(t.ID) // even on another error, as in Insert
 	}
-	s.notify(t.ID)
-	return nil
+	return err
 }
 
 // List returns the tickets for sale, newest first. ObjectIds grow with time,

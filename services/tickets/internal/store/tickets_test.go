@@ -203,3 +203,25 @@ func TestListForSaleNewestFirst(t *testing.T) {
 		})
 	}
 }
+
+// A write that reports an error may still have been stored (the caller hung
+// up after the database took it), so the relay is woken either way: it reads
+// the record and sends whatever is pending, or finds nothing to do.
+func TestFailedWritesStillWakeTheRelay(t *testing.T) {
+	s, notified := newStore(t)
+	ctx := context.Background()
+	tk, err := s.Insert(ctx, ticket.Ticket{Title: "concert", Price: 20, UserID: seller})
+	require.NoError(t, err)
+	require.Equal(t, []string{tk.ID}, *notified)
+
+	next := tk
+	next.Title, next.Version = "edited", 1
+	gone, cancel := context.WithCancel(ctx)
+	cancel()
+	require.Error(t, s.Update(gone, next))
+	assert.Equal(t, []string{tk.ID, tk.ID}, *notified, "an update whose outcome is unknown wakes the relay")
+
+	_, err = s.Insert(gone, ticket.Ticket{Title: "opera", Price: 20, UserID: seller})
+	require.Error(t, err)
+	assert.Len(t, *notified, 3, "an insert whose outcome is unknown wakes the relay")
+}
