@@ -1,4 +1,4 @@
-import { expect, type BrowserContext, type Page, type TestInfo } from "@playwright/test";
+import { expect, type Browser, type BrowserContext, type Page, type TestInfo } from "@playwright/test";
 
 export const PASSWORD = "secret-pass";
 
@@ -95,4 +95,11 @@ export async function reserveQuickly(context: BrowserContext, ticketId: string):
     orderId = ((await res.json()) as { id: string }).id;
   }).toPass({ timeout: 5_000, intervals: [100, 250, 500] });
   return orderId;
+}
+
+/** signedInContext is a browser context of a new person, signed up through the API. */
+export async function signedInContext(browser: Browser, testInfo: TestInfo, role: string): Promise<BrowserContext> {
+  const context = await browser.newContext({ baseURL: testInfo.project.use.baseURL });
+  await signUpQuickly(context, uniqueEmail(role));
+  return context;
 }

@@ -1,4 +1,4 @@
-import { expect, test, type Browser, type BrowserContext, type TestInfo } from "@playwright/test";
+import { expect, test } from "@playwright/test";
 import {
   formError,
   HOLD_SECONDS,
@@ -7,19 +7,13 @@ import {
   nav,
   reserveQuickly,
   shot,
+  signedInContext,
   signOut,
   signUp,
-  signUpQuickly,
   ticketCard,
   uniqueEmail,
   uniqueTitle,
 } from "./helpers";
-
-async function signedInContext(browser: Browser, testInfo: TestInfo, role: string): Promise<BrowserContext> {
-  const context = await browser.newContext({ baseURL: testInfo.project.use.baseURL });
-  await signUpQuickly(context, uniqueEmail(role));
-  return context;
-}
 
 test("one person sells, another buys and pays with the test card, and the order completes", async ({ page }, testInfo) => {
   const title = uniqueTitle("Rock concert");

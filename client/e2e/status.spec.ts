@@ -1,11 +1,5 @@
-import { expect, test, type Browser, type BrowserContext, type Page, type TestInfo } from "@playwright/test";
-import { listTicketQuickly, reserveQuickly, shot, signUpQuickly, uniqueEmail, uniqueTitle } from "./helpers";
-
-async function signedInContext(browser: Browser, testInfo: TestInfo, role: string): Promise<BrowserContext> {
-  const context = await browser.newContext({ baseURL: testInfo.project.use.baseURL });
-  await signUpQuickly(context, uniqueEmail(role));
-  return context;
-}
+import { expect, test, type BrowserContext, type Page, type TestInfo } from "@playwright/test";
+import { listTicketQuickly, reserveQuickly, shot, signedInContext, uniqueTitle } from "./helpers";
 
 /** payQuickly pays an order with the test card through the API. */
 async function payQuickly(context: BrowserContext, orderId: string): Promise<void> {
@@ -52,5 +46,48 @@ test("a sold ticket shows Sold and no Purchase, to its buyer, its owner and a vi
     await expectSold(await visitor.newPage(), id, testInfo, "visitor", false);
   } finally {
     await Promise.all([seller.close(), buyer.close(), visitor.close()]);
+  }
+});
+
+test("My listings shows a seller's tickets on sale, reserved and sold", async ({ browser }, testInfo) => {
+  const seller = await signedInContext(browser, testInfo, "seller");
+  const buyer = await signedInContext(browser, testInfo, "buyer");
+  try {
+    const onSale = uniqueTitle("On sale");
+    const held = uniqueTitle("Held");
+    const sold = uniqueTitle("Sold");
+    await listTicketQuickly(seller, onSale, 10);
+    const heldId = await listTicketQuickly(seller, held, 20);
+    const soldId = await listTicketQuickly(seller, sold, 30);
+    await reserveQuickly(buyer, heldId);
+    await payQuickly(buyer, await reserveQuickly(buyer, soldId));
+    await expect(async () => {
+      const res = await seller.request.get(`/api/tickets/${soldId}`);
+      expect(((await res.json()) as { status?: string }).status).toBe("sold");
+    }).toPass({ timeout: 10_000, intervals: [100, 250, 500] });
+
+    const page = await seller.newPage();
+    await page.goto("/");
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "My listings" }).click();
+    await expect(page).toHaveURL("/tickets/mine");
+    await expect(page.getByRole("heading", { level: 1, name: "My listings" })).toBeVisible();
+    const row = (title: string) => page.locator("li.listing-row", { hasText: title });
+    await expect(row(onSale).locator("[data-status]")).toHaveAttribute("data-status", "available");
+    await expect(row(onSale)).toContainText("On sale");
+    await expect(row(held).locator("[data-status]")).toHaveAttribute("data-status", "reserved");
+    await expect(row(held)).toContainText(/Reserved, (\d+ min left|hold ending)/);
+    await expect(row(sold).locator("[data-status]")).toHaveAttribute("data-status", "sold");
+    await expect(row(sold)).toContainText(/Sold \d+ \w+ \d{4}/);
+    const titles = await page.locator("li.listing-row .order-title").allTextContents();
+    expect(titles).toEqual([sold, held, onSale]);
+    for (const viewport of [
+      { width: 1280, height: 900 },
+      { width: 390, height: 844 },
+    ]) {
+      await page.setViewportSize(viewport);
+      await shot(page, testInfo, `listings-${viewport.width}`);
+    }
+  } finally {
+    await Promise.all([seller.close(), buyer.close()]);
   }
 });

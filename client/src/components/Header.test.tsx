@@ -23,6 +23,7 @@ describe("Header", () => {
     render(<Header currentUser={{ id: "u1", email: "ann@example.com" }} />);
     expect(navLinks()).toEqual([
       ["Sell a ticket", "/tickets/new"],
+      ["My listings", "/tickets/mine"],
       ["My orders", "/orders"],
       ["Sign out", "/auth/signout"],
     ]);

@@ -22,6 +22,9 @@ export function Header({ currentUser }: { currentUser: CurrentUser | null }) {
                   <NavLink href="/tickets/new">Sell a ticket</NavLink>
                 </li>
                 <li>
+                  <NavLink href="/tickets/mine">My listings</NavLink>
+                </li>
+                <li>
                   <NavLink href="/orders">My orders</NavLink>
                 </li>
                 <li className="nav-user" title={currentUser.email}>

@@ -5,7 +5,7 @@ import { headers } from "next/headers";
 import { redirect, unstable_rethrow } from "next/navigation";
 import { parseApiRoutes, routeFor } from "./api-routes";
 import { signinPath } from "./paths";
-import type { CurrentUser, Order, Ticket } from "./types";
+import type { CurrentUser, Listing, Order, Ticket } from "./types";
 
 // How long a server-side render waits for the API before showing the error page.
 const TIMEOUT_MS = 10_000;
@@ -119,6 +119,18 @@ export async function getTickets(opts: { limit: number; before?: string }): Prom
   if (res.status === 400 && opts.before) return []; // a stale or mangled "before" link
   if (res.status !== 200 || !Array.isArray(res.body)) throw unexpected(path, res);
   return res.body as Ticket[];
+}
+
+/** getMyListings is the visitor's own tickets in every state, newest first. */
+export async function getMyListings(here: string, opts: { limit: number; before?: string }): Promise<Listing[]> {
+  const q = new URLSearchParams({ limit: String(opts.limit) });
+  if (opts.before) q.set("before", opts.before);
+  const path = `/api/tickets/mine?${q}`;
+  const res = await serverGet(path);
+  if (res.status === 401) redirect(signinPath(here));
+  if (res.status === 400 && opts.before) return []; // a stale or mangled "before" link
+  if (res.status !== 200 || !Array.isArray(res.body)) throw unexpected(path, res);
+  return res.body as Listing[];
 }
 
 /** getTicket is one ticket, or null when there is no such ticket. */

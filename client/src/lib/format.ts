@@ -32,6 +32,11 @@ export function formatTimeLeft(totalSeconds: number): string {
   return `${minutes}:${ss}`;
 }
 
+/** formatDay is a date as a person reads it, in UTC: "4 Dec 2026". */
+export function formatDay(iso: string): string {
+  return new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" }).format(new Date(iso));
+}
+
 /**
  * priceForApi sends what the person typed as a number when it is a plain
  * decimal, and otherwise as typed, so the API's own rule explains what is

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { OrderStatus, Ticket, TicketStatus } from "./types";
-import { orderStatusView, ticketStatus } from "./status";
+import type { Listing, OrderStatus, Ticket, TicketStatus } from "./types";
+import { listingStatusView, orderStatusView, ticketStatus, type StatusView } from "./status";
 
 describe("orderStatusView", () => {
   it.each<[OrderStatus, boolean, string]>([
@@ -25,5 +25,18 @@ describe("ticketStatus", () => {
     [{}, "available"],
   ])("%j -> %s", (ticket, want) => {
     expect(ticketStatus(ticket)).toBe(want);
+  });
+});
+
+describe("listingStatusView", () => {
+  const now = Date.parse("2026-12-04T01:00:00.000Z");
+  it.each<[Listing, string, StatusView["tone"]]>([
+    [{ id: "t", title: "a", price: 1, userId: "u", version: 0, status: "available" }, "On sale", "info"],
+    [{ id: "t", title: "a", price: 1, userId: "u", version: 1, status: "reserved", orderId: "o", expiresAt: "2026-12-04T01:04:30.000Z" }, "Reserved, 5 min left", "warn"],
+    [{ id: "t", title: "a", price: 1, userId: "u", version: 1, status: "reserved", orderId: "o", expiresAt: "2026-12-04T00:59:00.000Z" }, "Reserved, hold ending", "warn"],
+    [{ id: "t", title: "a", price: 1, userId: "u", version: 1, status: "reserved", orderId: "o" }, "Reserved", "warn"],
+    [{ id: "t", title: "a", price: 1, userId: "u", version: 2, status: "sold", orderId: "o", soldAt: "2026-12-03T23:10:00.000Z" }, "Sold 3 Dec 2026", "ok"],
+  ])("%j -> %s", (listing, label, tone) => {
+    expect(listingStatusView(listing, now)).toEqual({ label, tone });
   });
 });

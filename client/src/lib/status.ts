@@ -1,4 +1,5 @@
-import type { OrderStatus, Ticket, TicketStatus } from "./types";
+import { formatDay, secondsLeft } from "./format";
+import type { Listing, OrderStatus, Ticket, TicketStatus } from "./types";
 
 /**
  * ticketStatus is the ticket's status as the API gives it; a server that
@@ -9,6 +10,24 @@ export function ticketStatus(ticket: Pick<Ticket, "orderId" | "status">): Ticket
 }
 
 export type StatusView = { label: string; tone: "info" | "ok" | "muted" | "warn" };
+
+/**
+ * listingStatusView names a listing's state for its seller: on sale, held
+ * with the minutes left, or sold with the day.
+ */
+export function listingStatusView(listing: Listing, now: number): StatusView {
+  switch (ticketStatus(listing)) {
+    case "sold":
+      return { label: listing.soldAt ? `Sold ${formatDay(listing.soldAt)}` : "Sold", tone: "ok" };
+    case "reserved": {
+      if (!listing.expiresAt) return { label: "Reserved", tone: "warn" };
+      const minutes = Math.ceil(secondsLeft(listing.expiresAt, now) / 60);
+      return { label: minutes > 0 ? `Reserved, ${minutes} min left` : "Reserved, hold ending", tone: "warn" };
+    }
+    default:
+      return { label: "On sale", tone: "info" };
+  }
+}
 
 /**
  * orderStatusView names an order's state for a person. An unpaid order whose

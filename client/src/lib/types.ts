@@ -18,6 +18,14 @@ export type Ticket = {
 
 export type TicketStatus = "available" | "reserved" | "sold";
 
+/** Listing is a ticket as its seller sees it (GET /api/tickets/mine). */
+export type Listing = Ticket & {
+  /** While reserved: when the hold ends. */
+  expiresAt?: string;
+  /** Once sold: when the tickets service heard of the payment. */
+  soldAt?: string;
+};
+
 export type OrderStatus = "created" | "cancelled" | "awaiting:payment" | "complete";
 
 export type Order = {

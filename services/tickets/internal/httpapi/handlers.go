@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/ticketing/common/events"
 	"github.com/ticketing/common/httpx"
 	"github.com/ticketing/services/tickets/internal/ticket"
 )
@@ -28,7 +29,8 @@ type ticketRequest struct {
 	Price json.RawMessage `json:"price"`
 }
 
-// ticketResponse is the contract's Ticket; orderId only while reserved.
+// ticketResponse is the contract's Ticket; orderId only while reserved or
+// sold.
 type ticketResponse struct {
 	ID      string  `json:"id"`
 	Title   string  `json:"title"`
@@ -37,6 +39,25 @@ type ticketResponse struct {
 	Version int64   `json:"version"`
 	OrderID string  `json:"orderId,omitempty"`
 	Status  string  `json:"status"`
+}
+
+// listingResponse is a Ticket as its seller sees it (GET /api/tickets/mine):
+// when the hold on it ends, or when it was sold.
+type listingResponse struct {
+	ticketResponse
+	ExpiresAt string `json:"expiresAt,omitempty"`
+	SoldAt    string `json:"soldAt,omitempty"`
+}
+
+func toListing(l ticket.Listing) listingResponse {
+	out := listingResponse{ticketResponse: toResponse(l.Ticket)}
+	if !l.HoldEnds.IsZero() {
+		out.ExpiresAt = l.HoldEnds.UTC().Format(events.TimeLayout)
+	}
+	if at := l.SoldAt(); !at.IsZero() {
+		out.SoldAt = at.UTC().Format(events.TimeLayout)
+	}
+	return out
 }
 
 func toResponse(t ticket.Ticket) ticketResponse {
@@ -77,6 +98,25 @@ func (h *Handlers) List(c *gin.Context) {
 	out := make([]ticketResponse, len(ts))
 	for i, t := range ts {
 		out[i] = toResponse(t)
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// Mine is the signed-in seller's tickets in every state, paged like List.
+func (h *Handlers) Mine(c *gin.Context) {
+	p, err := ticket.ParsePage(c.Query("limit"), c.Query("before"))
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	ls, err := h.tickets.Mine(c, httpx.UserID(c), p)
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	out := make([]listingResponse, len(ls))
+	for i, l := range ls {
+		out[i] = toListing(l)
 	}
 	c.JSON(http.StatusOK, out)
 }

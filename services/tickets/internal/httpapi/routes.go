@@ -13,6 +13,7 @@ func Routes(e *gin.Engine, h *Handlers) {
 	g := e.Group("/api/tickets")
 	g.POST("", httpx.RequireAuth(), h.Create)
 	g.GET("", h.List)
+	g.GET("/mine", httpx.RequireAuth(), h.Mine)
 	g.GET("/:id", h.Get)
 	g.PUT("/:id", httpx.RequireAuth(), h.Edit)
 }

@@ -50,7 +50,7 @@ func (l *Listeners) Subscribe(conn *events.Conn, opts ...events.ListenOption) ([
 // redelivery. A repeated event, or one for an order whose cancellation came
 // first, changes nothing.
 func (l *Listeners) OrderCreated(ctx context.Context, msg events.OrderCreated, _ events.Meta) error {
-	t, changed, err := l.tickets.Reserve(ctx, msg.Ticket.ID, msg.ID)
+	t, changed, err := l.tickets.Reserve(ctx, msg.Ticket.ID, msg.ID, msg.ExpiresAt)
 	switch {
 	case errors.Is(err, ticket.ErrNotFound):
 		return fmt.Errorf("%w: order %s names unknown ticket %s", events.ErrPoison, msg.ID, msg.Ticket.ID)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/primitive"
@@ -29,35 +30,37 @@ func NewOrderTickets(db *mongo.Database) *OrderTickets {
 	return &OrderTickets{coll: db.Collection(OrderTicketsCollection)}
 }
 
-// Remember records that orderID is for ticketID; repeating it is harmless.
-func (s *OrderTickets) Remember(ctx context.Context, orderID, ticketID string) error {
-	oid, err := primitive.ObjectIDFromHex(orderID)
+// Remember records o; repeating it is harmless.
+func (s *OrderTickets) Remember(ctx context.Context, o ticket.OrderTicket) error {
+	oid, err := primitive.ObjectIDFromHex(o.OrderID)
 	if err != nil {
-		return fmt.Errorf("remember order %q: %w", orderID, err)
+		return fmt.Errorf("remember order %q: %w", o.OrderID, err)
 	}
-	_, err = s.coll.UpdateOne(ctx, bson.M{"_id": oid}, bson.M{"$set": bson.M{"ticketId": ticketID}},
+	_, err = s.coll.UpdateOne(ctx, bson.M{"_id": oid},
+		bson.M{"$set": bson.M{"ticketId": o.TicketID, "expiresAt": o.ExpiresAt.UTC()}},
 		options.Update().SetUpsert(true))
 	if err != nil {
-		return fmt.Errorf("remember ticket of order %s: %w", orderID, err)
+		return fmt.Errorf("remember ticket of order %s: %w", o.OrderID, err)
 	}
 	return nil
 }
 
-// TicketOf returns ticket.ErrNotFound for an order it has not heard of.
-func (s *OrderTickets) TicketOf(ctx context.Context, orderID string) (string, error) {
+// Get returns ticket.ErrNotFound for an order it has not heard of.
+func (s *OrderTickets) Get(ctx context.Context, orderID string) (ticket.OrderTicket, error) {
 	oid, err := primitive.ObjectIDFromHex(orderID)
 	if err != nil {
-		return "", ticket.ErrNotFound
+		return ticket.OrderTicket{}, ticket.ErrNotFound
 	}
 	var doc struct {
-		TicketID string `bson:"ticketId"`
+		TicketID  string    `bson:"ticketId"`
+		ExpiresAt time.Time `bson:"expiresAt"`
 	}
 	err = s.coll.FindOne(ctx, bson.M{"_id": oid}).Decode(&doc)
 	if errors.Is(err, mongo.ErrNoDocuments) {
-		return "", ticket.ErrNotFound
+		return ticket.OrderTicket{}, ticket.ErrNotFound
 	}
 	if err != nil {
-		return "", fmt.Errorf("find ticket of order %s: %w", orderID, err)
+		return ticket.OrderTicket{}, fmt.Errorf("find ticket of order %s: %w", orderID, err)
 	}
-	return doc.TicketID, nil
+	return ticket.OrderTicket{OrderID: orderID, TicketID: doc.TicketID, ExpiresAt: doc.ExpiresAt.UTC()}, nil
 }

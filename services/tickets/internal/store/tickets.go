@@ -64,6 +64,9 @@ func (s *Tickets) EnsureIndexes(ctx context.Context) error {
 	return mongox.EnsureIndexes(ctx, s.coll, mongo.IndexModel{
 		Keys:    bson.D{{Key: "orderId", Value: 1}, {Key: "_id", Value: -1}},
 		Options: options.Index().SetName("for_sale_newest_first"),
+	}, mongo.IndexModel{
+		Keys:    bson.D{{Key: "userId", Value: 1}, {Key: "_id", Value: -1}},
+		Options: options.Index().SetName("by_owner_newest_first"),
 	})
 }
 
@@ -166,7 +169,16 @@ func (s *Tickets) Update(ctx context.Context, t ticket.Ticket) error {
 func (s *Tickets) List(ctx context.Context, p ticket.Page) ([]ticket.Ticket, error) {
 	// orderId: null matches a missing orderId, the only way a ticket for sale
 	// stores it, and unlike $exists it is answered from the index on MongoDB.
-	filter := bson.M{"orderId": nil}
+	return s.page(ctx, bson.M{"orderId": nil}, p, bson.M{"outbox": 0, "releasedOrders": 0, "standbyOrders": 0, "paid": 0})
+}
+
+// ListByOwner returns userID's tickets in every state, newest first (the
+// by_owner_newest_first index on MongoDB).
+func (s *Tickets) ListByOwner(ctx context.Context, userID string, p ticket.Page) ([]ticket.Ticket, error) {
+	return s.page(ctx, bson.M{"userId": userID}, p, bson.M{"outbox": 0, "releasedOrders": 0, "standbyOrders": 0})
+}
+
+func (s *Tickets) page(ctx context.Context, filter bson.M, p ticket.Page, projection bson.M) ([]ticket.Ticket, error) {
 	if p.Before != "" {
 		before, err := primitive.ObjectIDFromHex(p.Before)
 		if err != nil {
@@ -177,7 +189,7 @@ func (s *Tickets) List(ctx context.Context, p ticket.Page) ([]ticket.Ticket, err
 	opts := options.Find().
 		SetSort(bson.D{{Key: "_id", Value: -1}}).
 		SetLimit(int64(p.Limit)).
-		SetProjection(bson.M{"outbox": 0, "releasedOrders": 0, "standbyOrders": 0, "paid": 0})
+		SetProjection(projection)
 	cur, err := s.coll.Find(ctx, filter, opts)
 	if err != nil {
 		return nil, fmt.Errorf("list tickets: %w", err)

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -280,7 +281,7 @@ func TestServiceWithViewReadsItsOwnWrites(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, edited, got)
 
-	_, _, err = svc.Reserve(ctx, created.ID, orderA)
+	_, _, err = svc.Reserve(ctx, created.ID, orderA, time.Time{})
 	require.NoError(t, err)
 	ts, err = svc.List(ctx, page)
 	require.NoError(t, err)

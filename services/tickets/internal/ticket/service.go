@@ -23,15 +23,31 @@ type Store interface {
 	Update(ctx context.Context, t Ticket) error
 	// List returns the tickets for sale (not reserved), newest first.
 	List(ctx context.Context, p Page) ([]Ticket, error)
+	// ListByOwner returns userID's tickets in every state, newest first.
+	ListByOwner(ctx context.Context, userID string, p Page) ([]Ticket, error)
 }
 
 // OrderTickets remembers which ticket each order is for: payment:created
 // names only the order. It is keyed by the order id, so a lookup is a read
 // by _id on any store.
 type OrderTickets interface {
-	Remember(ctx context.Context, orderID, ticketID string) error
-	// TicketOf returns ErrNotFound for an order it has not heard of.
-	TicketOf(ctx context.Context, orderID string) (string, error)
+	Remember(ctx context.Context, o OrderTicket) error
+	// Get returns ErrNotFound for an order it has not heard of.
+	Get(ctx context.Context, orderID string) (OrderTicket, error)
+}
+
+// OrderTicket is what the service keeps of an order: its ticket and when
+// its hold ends.
+type OrderTicket struct {
+	OrderID, TicketID string
+	ExpiresAt         time.Time
+}
+
+// Listing is a ticket as its seller sees it: with the end of the hold on it,
+// while one runs.
+type Listing struct {
+	Ticket
+	HoldEnds time.Time // zero unless reserved
 }
 
 // ErrOrderNotHeard: a payment for an order whose order:created this service
@@ -139,10 +155,10 @@ func (s *Service) Edit(ctx context.Context, id, userID string, d Draft) (Ticket,
 
 // Reserve records that orderID holds ticket id (Ticket.Reserve). It returns
 // the ticket and whether it changed; an order seen before changes nothing.
-func (s *Service) Reserve(ctx context.Context, id, orderID string) (Ticket, bool, error) {
+func (s *Service) Reserve(ctx context.Context, id, orderID string, expiresAt time.Time) (Ticket, bool, error) {
 	// Remembered first: once the ticket is reserved the order can be paid.
 	if s.orders != nil {
-		if err := s.orders.Remember(ctx, orderID, id); err != nil {
+		if err := s.orders.Remember(ctx, OrderTicket{OrderID: orderID, TicketID: id, ExpiresAt: expiresAt}); err != nil {
 			return Ticket{}, false, fmt.Errorf("remember ticket of order %s: %w", orderID, err)
 		}
 	}
@@ -156,20 +172,44 @@ func (s *Service) Release(ctx context.Context, id, orderID string) (Ticket, bool
 	return s.step(ctx, id, func(t Ticket) (Ticket, bool) { return t.Release(orderID) })
 }
 
+// Mine is the page p of the tickets userID listed, in every state, newest
+// first, each reserved one with the end of its hold.
+func (s *Service) Mine(ctx context.Context, userID string, p Page) ([]Listing, error) {
+	ts, err := s.store.ListByOwner(ctx, userID, p)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Listing, len(ts))
+	for i, t := range ts {
+		out[i].Ticket = t
+		if t.Status() != StatusReserved || s.orders == nil {
+			continue
+		}
+		ot, err := s.orders.Get(ctx, t.OrderID)
+		switch {
+		case err == nil:
+			out[i].HoldEnds = ot.ExpiresAt
+		case !errors.Is(err, ErrNotFound): // held before orders were remembered: no end shown
+			return nil, fmt.Errorf("hold of ticket %s: %w", t.ID, err)
+		}
+	}
+	return out, nil
+}
+
 // Pay records that order orderID was paid (Ticket.Pay): its ticket is sold
 // while the order holds it. It returns the ticket and whether it changed.
 func (s *Service) Pay(ctx context.Context, orderID string) (Ticket, bool, error) {
 	if s.orders == nil {
 		return Ticket{}, false, errors.New("pay: the service keeps no tickets of orders")
 	}
-	id, err := s.orders.TicketOf(ctx, orderID)
+	ot, err := s.orders.Get(ctx, orderID)
 	if errors.Is(err, ErrNotFound) {
 		return Ticket{}, false, fmt.Errorf("pay order %s: %w", orderID, ErrOrderNotHeard)
 	}
 	if err != nil {
 		return Ticket{}, false, fmt.Errorf("pay order %s: %w", orderID, err)
 	}
-	return s.step(ctx, id, func(t Ticket) (Ticket, bool) { return t.Pay(orderID, s.now()) })
+	return s.step(ctx, ot.TicketID, func(t Ticket) (Ticket, bool) { return t.Pay(orderID, s.now()) })
 }
 
 // step stores the result of a listener's rule, which never refuses: it

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -57,6 +58,9 @@ func (m *memStore) Update(_ context.Context, t ticket.Ticket) error {
 }
 
 func (m *memStore) List(context.Context, ticket.Page) ([]ticket.Ticket, error) { return nil, nil }
+func (m *memStore) ListByOwner(context.Context, string, ticket.Page) ([]ticket.Ticket, error) {
+	return nil, nil
+}
 
 func TestEditRetriesAfterAConflict(t *testing.T) {
 	ctx := context.Background()
@@ -111,15 +115,15 @@ func TestServiceReserveIsIdempotent(t *testing.T) {
 	store := &memStore{tickets: map[string]ticket.Ticket{forSale().ID: forSale()}}
 	svc := ticket.NewService(store)
 
-	_, changed, err := svc.Reserve(ctx, forSale().ID, orderA)
+	_, changed, err := svc.Reserve(ctx, forSale().ID, orderA, time.Time{})
 	require.NoError(t, err)
 	assert.True(t, changed)
-	_, changed, err = svc.Reserve(ctx, forSale().ID, orderA)
+	_, changed, err = svc.Reserve(ctx, forSale().ID, orderA, time.Time{})
 	require.NoError(t, err)
 	assert.False(t, changed)
 	assert.Equal(t, 1, store.updates, "a repeat writes nothing")
 
-	_, _, err = svc.Reserve(ctx, "0000000000000000000000ff", orderA)
+	_, _, err = svc.Reserve(ctx, "0000000000000000000000ff", orderA, time.Time{})
 	assert.ErrorIs(t, err, ticket.ErrNotFound)
 	_, _, err = svc.Release(ctx, "0000000000000000000000ff", orderA)
 	assert.ErrorIs(t, err, ticket.ErrNotFound)
