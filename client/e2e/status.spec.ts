@@ -10,6 +10,14 @@ async function payQuickly(context: BrowserContext, orderId: string): Promise<voi
   }).toPass({ timeout: 10_000, intervals: [100, 250, 500] });
 }
 
+/** awaitTicketStatus waits until the tickets service says the ticket is in status. */
+async function awaitTicketStatus(context: BrowserContext, ticketId: string, status: string): Promise<void> {
+  await expect(async () => {
+    const res = await context.request.get(`/api/tickets/${ticketId}`);
+    expect(((await res.json()) as { status?: string }).status).toBe(status);
+  }).toPass({ timeout: 10_000, intervals: [100, 250, 500] });
+}
+
 async function expectSold(page: Page, ticketId: string, testInfo: TestInfo, who: string, owner: boolean): Promise<void> {
   for (const viewport of [
     { width: 1280, height: 900 },
@@ -36,10 +44,7 @@ test("a sold ticket shows Sold and no Purchase, to its buyer, its owner and a vi
     const orderId = await reserveQuickly(buyer, id);
     await payQuickly(buyer, orderId);
     // The tickets service hears of the payment through payment:created.
-    await expect(async () => {
-      const res = await visitor.request.get(`/api/tickets/${id}`);
-      expect(((await res.json()) as { status?: string }).status).toBe("sold");
-    }).toPass({ timeout: 10_000, intervals: [100, 250, 500] });
+    await awaitTicketStatus(visitor, id, "sold");
 
     await expectSold(await buyer.newPage(), id, testInfo, "buyer", false);
     await expectSold(await seller.newPage(), id, testInfo, "owner", true);
@@ -61,10 +66,7 @@ test("My listings shows a seller's tickets on sale, reserved and sold", async ({
     const soldId = await listTicketQuickly(seller, sold, 30);
     await reserveQuickly(buyer, heldId);
     await payQuickly(buyer, await reserveQuickly(buyer, soldId));
-    await expect(async () => {
-      const res = await seller.request.get(`/api/tickets/${soldId}`);
-      expect(((await res.json()) as { status?: string }).status).toBe("sold");
-    }).toPass({ timeout: 10_000, intervals: [100, 250, 500] });
+    await awaitTicketStatus(seller, soldId, "sold");
 
     const page = await seller.newPage();
     await page.goto("/");
@@ -87,6 +89,40 @@ test("My listings shows a seller's tickets on sale, reserved and sold", async ({
       await page.setViewportSize(viewport);
       await shot(page, testInfo, `listings-${viewport.width}`);
     }
+  } finally {
+    await Promise.all([seller.close(), buyer.close()]);
+  }
+});
+
+test("withdrawing a listing takes it off the home page, and a later order for it gets 404", async ({ browser }, testInfo) => {
+  const seller = await signedInContext(browser, testInfo, "seller");
+  const buyer = await signedInContext(browser, testInfo, "buyer");
+  try {
+    const title = uniqueTitle("Withdrawn");
+    const id = await listTicketQuickly(seller, title, 15);
+    // A hold, cancelled, makes sure the orders service knows the ticket, so
+    // its later 404 is the withdrawal, not a ticket it has not heard of.
+    const orderId = await reserveQuickly(buyer, id);
+    expect((await buyer.request.delete(`/api/orders/${orderId}`)).status()).toBe(204);
+    await awaitTicketStatus(seller, id, "available");
+    const page = await seller.newPage();
+    await page.goto("/");
+    await expect(page.locator("li.ticket-card", { hasText: title })).toHaveCount(1);
+    await page.goto("/tickets/mine");
+    page.once("dialog", (d) => void d.accept());
+    await page.getByRole("button", { name: `Withdraw ${title}` }).click();
+    await expect(page.locator("li.listing-row", { hasText: title })).toHaveCount(0);
+    await shot(page, testInfo, "withdrawn");
+
+    await page.goto("/");
+    await expect(page.locator("li.ticket-card", { hasText: title })).toHaveCount(0);
+    const res = await page.goto(`/tickets/${id}`);
+    expect(res?.status()).toBe(404);
+    // The orders service hears of it through ticket:updated.
+    await expect(async () => {
+      const order = await buyer.request.post("/api/orders", { data: { ticketId: id } });
+      expect(order.status(), await order.text()).toBe(404);
+    }).toPass({ timeout: 10_000, intervals: [100, 250, 500] });
   } finally {
     await Promise.all([seller.close(), buyer.close()]);
   }

@@ -51,6 +51,9 @@ type TicketUpdated struct {
 	Price   float64 `json:"price"`
 	UserID  string  `json:"userId"`
 	OrderID string  `json:"orderId,omitempty"`
+	// Withdrawn [added]: its seller took it off sale; replicas refuse new
+	// orders for it. Services of the Node edition ignore the field.
+	Withdrawn bool `json:"withdrawn,omitempty"`
 }
 
 // OrderCreatedTicket is the part of the ticket an order:created event carries.

@@ -207,7 +207,7 @@ func (s *suite) testBodies(t *testing.T) {
 
 	t.Run("wrong methods and routes are 404", func(t *testing.T) {
 		for _, c := range []struct{ method, path string }{
-			{http.MethodDelete, "/api/tickets/" + tk.ID},
+			{http.MethodPost, "/api/tickets/" + tk.ID},
 			{http.MethodPatch, "/api/tickets/" + tk.ID},
 			{http.MethodPut, "/api/orders/" + o.ID},
 			{http.MethodGet, "/api/payments"},

@@ -283,7 +283,6 @@ func TestUnknownRoutesAndHealth(t *testing.T) {
 		status       int
 		want         string
 	}{
-		{"DELETE", "/api/tickets/" + tk.ID, 404, notFound},
 		{"PATCH", "/api/tickets/" + tk.ID, 404, notFound},
 		{"GET", "/api/tickets/" + tk.ID + "/extra", 404, notFound},
 		{"GET", "/api/nothing", 404, notFound},

@@ -56,7 +56,9 @@ func TicketCreated(svc *order.Service) events.Handler[events.TicketCreated] {
 // redelivery but a store failure.
 func TicketUpdated(svc *order.Service) events.Handler[events.TicketUpdated] {
 	return func(ctx context.Context, msg events.TicketUpdated, _ events.Meta) error {
-		return svc.ApplyTicket(ctx, order.Ticket{ID: msg.ID, Title: msg.Title, Price: msg.Price, Version: msg.Version})
+		return svc.ApplyTicket(ctx, order.Ticket{
+			ID: msg.ID, Title: msg.Title, Price: msg.Price, Version: msg.Version, Withdrawn: msg.Withdrawn,
+		})
 	}
 }
 

@@ -27,6 +27,8 @@ type Ticket struct {
 	Title   string
 	Price   float64
 	Version int64
+	// Withdrawn: its seller took it off sale; no new order may hold it.
+	Withdrawn bool
 }
 
 // Order is one buyer's hold on (and, once paid, purchase of) one ticket.

@@ -124,6 +124,9 @@ func (s *Service) Reserve(ctx context.Context, userID, ticketID string) (Order, 
 	if err != nil {
 		return Order{}, fmt.Errorf("reserve: %w", err)
 	}
+	if t.Withdrawn {
+		return Order{}, fmt.Errorf("reserve: ticket %s was withdrawn: %w", ticketID, errs.ErrNotFound)
+	}
 	o := New(primitive.NewObjectID().Hex(), userID, t, s.now(), s.window)
 	for attempt := 1; ; attempt++ {
 		err := s.orders.Insert(ctx, o, o.CreatedEvent())

@@ -24,10 +24,11 @@ type Tickets struct {
 }
 
 type ticketDoc struct {
-	ID      primitive.ObjectID `bson:"_id"`
-	Title   string             `bson:"title"`
-	Price   float64            `bson:"price"`
-	Version int64              `bson:"version"`
+	ID        primitive.ObjectID `bson:"_id"`
+	Title     string             `bson:"title"`
+	Price     float64            `bson:"price"`
+	Version   int64              `bson:"version"`
+	Withdrawn bool               `bson:"withdrawn,omitempty"`
 }
 
 // NewTickets uses the tickets collection of db.
@@ -106,9 +107,9 @@ func (s *Tickets) Apply(ctx context.Context, t order.Ticket) (applied bool, err 
 	if err != nil {
 		return false, fmt.Errorf("store: ticket id %q: %w", t.ID, err)
 	}
-	return mongox.ApplyNewer(ctx, s.coll, oid, t.Version, bson.M{"title": t.Title, "price": t.Price})
+	return mongox.ApplyNewer(ctx, s.coll, oid, t.Version, bson.M{"title": t.Title, "price": t.Price, "withdrawn": t.Withdrawn})
 }
 
 func (d ticketDoc) toTicket() order.Ticket {
-	return order.Ticket{ID: d.ID.Hex(), Title: d.Title, Price: d.Price, Version: d.Version}
+	return order.Ticket{ID: d.ID.Hex(), Title: d.Title, Price: d.Price, Version: d.Version, Withdrawn: d.Withdrawn}
 }

@@ -160,3 +160,18 @@ func (h *Handlers) Edit(c *gin.Context) {
 	}
 	c.JSON(http.StatusOK, toResponse(t))
 }
+
+// Withdraw checks, as Edit does: session (RequireAuth), the id, then
+// existence, reservation or sale, and ownership (the service).
+func (h *Handlers) Withdraw(c *gin.Context) {
+	id, err := httpx.ParamID(c, "id")
+	if err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	if err := h.tickets.Withdraw(c, id, httpx.UserID(c)); err != nil {
+		httpx.Fail(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}

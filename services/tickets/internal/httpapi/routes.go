@@ -16,4 +16,5 @@ func Routes(e *gin.Engine, h *Handlers) {
 	g.GET("/mine", httpx.RequireAuth(), h.Mine)
 	g.GET("/:id", h.Get)
 	g.PUT("/:id", httpx.RequireAuth(), h.Edit)
+	g.DELETE("/:id", httpx.RequireAuth(), h.Withdraw)
 }

@@ -38,6 +38,7 @@ type ticketDoc struct {
 	ReleasedOrders []string             `bson:"releasedOrders,omitempty"`
 	StandbyOrders  []string             `bson:"standbyOrders,omitempty"`
 	Paid           []paymentDoc         `bson:"paid,omitempty"`
+	Withdrawn      bool                 `bson:"withdrawn,omitempty"`
 	Outbox         []mongox.OutboxEvent `bson:"outbox,omitempty"`
 }
 
@@ -125,6 +126,7 @@ func (s *Tickets) Update(ctx context.Context, t ticket.Ticket) error {
 	}
 	ev, err := outboxEvent(events.TicketUpdated{
 		ID: t.ID, Version: t.Version, Title: t.Title, Price: t.Price, UserID: t.UserID, OrderID: t.OrderID,
+		Withdrawn: t.Withdrawn,
 	})
 	if err != nil {
 		return err
@@ -148,6 +150,11 @@ func (s *Tickets) Update(ctx context.Context, t ticket.Ticket) error {
 			ch.Unset = append(ch.Unset, f.name)
 		}
 	}
+	if t.Withdrawn {
+		ch.Set["withdrawn"] = true
+	} else {
+		ch.Unset = append(ch.Unset, "withdrawn")
+	}
 	if len(t.Paid) > 0 {
 		paid := make([]paymentDoc, len(t.Paid))
 		for i, p := range t.Paid {
@@ -169,13 +176,16 @@ func (s *Tickets) Update(ctx context.Context, t ticket.Ticket) error {
 func (s *Tickets) List(ctx context.Context, p ticket.Page) ([]ticket.Ticket, error) {
 	// orderId: null matches a missing orderId, the only way a ticket for sale
 	// stores it, and unlike $exists it is answered from the index on MongoDB.
-	return s.page(ctx, bson.M{"orderId": nil}, p, bson.M{"outbox": 0, "releasedOrders": 0, "standbyOrders": 0, "paid": 0})
+	// withdrawn: {$ne: true} matches the tickets that never were.
+	return s.page(ctx, bson.M{"orderId": nil, "withdrawn": bson.M{"$ne": true}}, p,
+		bson.M{"outbox": 0, "releasedOrders": 0, "standbyOrders": 0, "paid": 0})
 }
 
-// ListByOwner returns userID's tickets in every state, newest first (the
-// by_owner_newest_first index on MongoDB).
+// ListByOwner returns userID's tickets in every state but withdrawn, newest
+// first (the by_owner_newest_first index on MongoDB).
 func (s *Tickets) ListByOwner(ctx context.Context, userID string, p ticket.Page) ([]ticket.Ticket, error) {
-	return s.page(ctx, bson.M{"userId": userID}, p, bson.M{"outbox": 0, "releasedOrders": 0, "standbyOrders": 0})
+	return s.page(ctx, bson.M{"userId": userID, "withdrawn": bson.M{"$ne": true}}, p,
+		bson.M{"outbox": 0, "releasedOrders": 0, "standbyOrders": 0})
 }
 
 func (s *Tickets) page(ctx context.Context, filter bson.M, p ticket.Page, projection bson.M) ([]ticket.Ticket, error) {
@@ -239,6 +249,7 @@ func (d ticketDoc) ticket() ticket.Ticket {
 	t := ticket.Ticket{
 		ID: d.ID.Hex(), Title: d.Title, Price: d.Price, UserID: d.UserID,
 		Version: d.Version, OrderID: d.OrderID, ReleasedOrders: d.ReleasedOrders, StandbyOrders: d.StandbyOrders,
+		Withdrawn: d.Withdrawn,
 	}
 	for _, p := range d.Paid {
 		t.Paid = append(t.Paid, ticket.Payment{OrderID: p.OrderID, At: p.At.UTC()})

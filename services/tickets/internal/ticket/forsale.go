@@ -14,8 +14,9 @@ import (
 // would list for sale at once.
 const DefaultForSaleMax = 1_000_000
 
-// OnSale reports whether the ticket is listed for sale: nobody holds it.
-func (t Ticket) OnSale() bool { return !t.Reserved() }
+// OnSale reports whether the ticket is listed for sale: nobody holds it and
+// its seller has not withdrawn it.
+func (t Ticket) OnSale() bool { return !t.Reserved() && !t.Withdrawn }
 
 // ForSale is the tickets service's in-memory view of the tickets for sale,
 // newest first, so that listing them and reading one costs the same however

@@ -124,7 +124,11 @@ func (s *Service) Get(ctx context.Context, id string) (Ticket, error) {
 			return t, nil
 		}
 	}
-	return s.store.Find(ctx, id)
+	t, err := s.store.Find(ctx, id)
+	if err == nil && t.Withdrawn {
+		return Ticket{}, ErrNotFound
+	}
+	return t, err
 }
 
 // List returns a page of the tickets for sale.
@@ -151,6 +155,17 @@ func (s *Service) Edit(ctx context.Context, id, userID string, d Draft) (Ticket,
 		next, err := t.Edit(userID, d)
 		return next, true, err
 	})
+}
+
+// Withdraw takes ticket id off sale for its owner userID (Ticket.Withdraw):
+// ErrNotFound, then ErrWithdrawSold or ErrWithdrawReserved, then
+// ErrNotOwner.
+func (s *Service) Withdraw(ctx context.Context, id, userID string) error {
+	_, err := s.change(ctx, id, func(t Ticket) (Ticket, bool, error) {
+		next, err := t.Withdraw(userID)
+		return next, true, err
+	})
+	return err
 }
 
 // Reserve records that orderID holds ticket id (Ticket.Reserve). It returns

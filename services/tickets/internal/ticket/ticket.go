@@ -35,6 +35,9 @@ type Ticket struct {
 	// order can still be cancelled (its payment lost to the hold's end and
 	// is refunded), and then the ticket is for sale again.
 	Paid []Payment
+	// Withdrawn: its seller took it off sale. It is kept (orders may still
+	// name it) but answered as unknown.
+	Withdrawn bool
 }
 
 // Payment is an order's payment as the ticket heard of it.
@@ -89,9 +92,11 @@ const MaxReleasedOrders = 50
 
 // Errors the routes and listeners answer with.
 var (
-	ErrNotFound = errs.ErrNotFound
-	ErrNotOwner = errs.ErrNotAuthorized
-	ErrReserved = errs.BadRequest("Cannot edit a reserved ticket")
+	ErrNotFound         = errs.ErrNotFound
+	ErrNotOwner         = errs.ErrNotAuthorized
+	ErrReserved         = errs.BadRequest("Cannot edit a reserved ticket")
+	ErrWithdrawReserved = errs.BadRequest("Cannot withdraw a reserved ticket")
+	ErrWithdrawSold     = errs.BadRequest("Cannot withdraw a sold ticket")
 )
 
 // Reserved reports whether an order holds the ticket.
@@ -101,6 +106,9 @@ func (t Ticket) Reserved() bool { return t.OrderID != "" }
 // run in the contract's order: a reserved ticket is refused before the owner
 // is asked about.
 func (t Ticket) Edit(userID string, d Draft) (Ticket, error) {
+	if t.Withdrawn {
+		return Ticket{}, ErrNotFound
+	}
 	if t.Reserved() {
 		return Ticket{}, ErrReserved
 	}
@@ -109,6 +117,26 @@ func (t Ticket) Edit(userID string, d Draft) (Ticket, error) {
 	}
 	next := t.clone()
 	next.Title, next.Price = d.Title, d.Price
+	next.Version++
+	return next, nil
+}
+
+// Withdraw returns the ticket after its owner userID took it off sale. The
+// checks run in the order of an edit's: held or sold is refused before the
+// owner is asked about.
+func (t Ticket) Withdraw(userID string) (Ticket, error) {
+	switch {
+	case t.Withdrawn:
+		return Ticket{}, ErrNotFound
+	case t.Status() == StatusSold:
+		return Ticket{}, ErrWithdrawSold
+	case t.Reserved():
+		return Ticket{}, ErrWithdrawReserved
+	case t.UserID != userID:
+		return Ticket{}, ErrNotOwner
+	}
+	next := t.clone()
+	next.Withdrawn = true
 	next.Version++
 	return next, nil
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ticketing/common/errs"
 	"github.com/ticketing/services/tickets/internal/ticket"
 )
 
@@ -233,6 +234,44 @@ func TestStatusThroughTheEvents(t *testing.T) {
 				}
 				tk = next
 			}
+		})
+	}
+}
+
+// Withdraw refuses in the contract's order: unknown, then sold or held, then
+// not the owner; it takes an unheld ticket off sale as a new version.
+func TestWithdraw(t *testing.T) {
+	at := time.Date(2026, 12, 4, 1, 0, 0, 0, time.UTC)
+	free := ticket.Ticket{ID: "t1", UserID: owner, Version: 3}
+	held, _ := free.Reserve(orderA)
+	sold, _ := held.Pay(orderA, at)
+	gone := free
+	gone.Withdrawn = true
+	tests := []struct {
+		name    string
+		t       ticket.Ticket
+		user    string
+		wantErr error
+	}{
+		{"the owner's unheld ticket", free, owner, nil},
+		{"someone else's", free, other, errs.ErrNotAuthorized},
+		{"held, even by a stranger", held, other, ticket.ErrWithdrawReserved},
+		{"sold", sold, owner, ticket.ErrWithdrawSold},
+		{"withdrawn already", gone, owner, errs.ErrNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			next, err := tt.t.Withdraw(tt.user)
+			if tt.wantErr != nil {
+				require.ErrorIs(t, err, tt.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			assert.True(t, next.Withdrawn)
+			assert.False(t, next.OnSale())
+			assert.Equal(t, tt.t.Version+1, next.Version)
+			_, err = next.Edit(owner, ticket.Draft{Title: "x", Price: 1})
+			assert.ErrorIs(t, err, errs.ErrNotFound, "a withdrawn ticket cannot be edited")
 		})
 	}
 }

@@ -1,5 +1,6 @@
 import Link from "next/link";
 import { StatusBadge } from "@/components/StatusBadge";
+import { WithdrawButton } from "@/components/WithdrawButton";
 import { getMyListings, requireUser } from "@/lib/api-server";
 import { formatPrice } from "@/lib/format";
 import { listingStatusView, ticketStatus } from "@/lib/status";
@@ -44,6 +45,7 @@ export default async function MyListingsPage({ searchParams }: Props) {
               </Link>
               <span className="order-price">{formatPrice(l.price)}</span>
               <StatusBadge status={ticketStatus(l)} view={listingStatusView(l, now)} />
+              {ticketStatus(l) === "available" ? <WithdrawButton ticketId={l.id} title={l.title} /> : <span />}
             </li>
           ))}
         </ul>
