@@ -143,3 +143,21 @@ func IsInternal(err error) bool {
 	var e *Error
 	return !errors.As(err, &e) || e.Kind == KindInternal
 }
+
+// Refused says that err is a refusal: the write it answers stored nothing
+// for certain. A version conflict is one, and so is each of refusals (a
+// store's duplicate key, turned into the domain's own error). Any other
+// error may hide a write the database took before the answer was lost (the
+// caller hung up, a timeout, a dropped connection), so whatever would have
+// followed a success (waking the outbox relay) must follow it too.
+func Refused(err error, refusals ...error) bool {
+	if errors.Is(err, ErrConflict) {
+		return true
+	}
+	for _, r := range refusals {
+		if errors.Is(err, r) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,6 +1,7 @@
 package errs_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"testing"
@@ -49,4 +50,25 @@ func TestWrapKeepsIdentity(t *testing.T) {
 	assert.ErrorIs(t, w, cause)
 	assert.NotErrorIs(t, w, errs.ErrNotFound)
 	assert.Nil(t, errs.ErrConflict.Err, "the sentinel itself is not changed")
+}
+
+func TestRefused(t *testing.T) {
+	taken := errors.New("ticket taken")
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"a version conflict", fmt.Errorf("update: %w", errs.ErrConflict), true},
+		{"one of the refusals named", fmt.Errorf("insert: %w", taken), true},
+		{"a refusal wrapped in the domain's error", errs.Wrap(errs.BadRequest("Ticket is already reserved"), taken), true},
+		{"a lost answer", fmt.Errorf("update: %w", context.Canceled), false},
+		{"another store failure", errors.New("connection reset"), false},
+		{"no error", nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, errs.Refused(tt.err, taken))
+		})
+	}
 }

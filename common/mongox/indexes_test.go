@@ -12,6 +12,7 @@ import (
 	"go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
 
+	"github.com/ticketing/common/errs"
 	"github.com/ticketing/common/mongox"
 	"github.com/ticketing/common/testkit"
 )
@@ -42,6 +43,16 @@ func TestEnsureIndexes(t *testing.T) {
 		_, err := coll.UpdateOne(ctx, bson.M{"email": "b@x.io"}, bson.M{"$set": bson.M{"email": "a@x.io"}})
 		require.Error(t, err)
 		assert.True(t, mongox.IsDuplicateKey(err), "got %v", err)
+		assert.False(t, mongox.MayHaveStored(err), "a duplicate stored nothing")
+	})
+	t.Run("a write whose caller hung up", func(t *testing.T) {
+		gone, cancel := context.WithCancel(ctx)
+		cancel()
+		_, err := coll.InsertOne(gone, bson.M{"email": "c@x.io"})
+		require.Error(t, err)
+		assert.True(t, mongox.MayHaveStored(err), "its outcome is unknown: got %v", err)
+		assert.True(t, mongox.MayHaveStored(nil))
+		assert.False(t, mongox.MayHaveStored(fmt.Errorf("update: %w", errs.ErrConflict)))
 	})
 	t.Run("changed uniqueness is refused", func(t *testing.T) {
 		notUnique := mongo.IndexModel{Keys: bson.D{{Key: "email", Value: 1}}}

@@ -110,3 +110,9 @@ func checkField(k string) error {
 func overlaps(a, b string) bool {
 	return a == b || strings.HasPrefix(a, b+".") || strings.HasPrefix(b, a+".")
 }
+
+// MayHaveStored says whether a write that returned err may have stored
+// what it wrote (errs.Refused), counting a duplicate key as a refusal.
+func MayHaveStored(err error) bool {
+	return err == nil || !(errs.Refused(err) || IsDuplicateKey(err))
+}

@@ -130,11 +130,9 @@ func (s *Service) Reserve(ctx context.Context, userID, ticketID string) (Order, 
 	o := New(primitive.NewObjectID().Hex(), userID, t, s.now(), s.window)
 	for attempt := 1; ; attempt++ {
 		err := s.orders.Insert(ctx, o, o.CreatedEvent())
-		// Even on an error: a write whose answer was lost (the caller hung
-		// up mid-flight, a timeout) may still have stored its event, and the
-		// relay would otherwise find it only at its next sweep. A ticket
-		// reserved already is a refused insert: nothing was stored.
-		if !errors.Is(err, ErrTicketReserved) {
+		// Also on an error that may hide a stored write: the relay would
+		// otherwise find its event only at its next sweep.
+		if !errs.Refused(err, ErrTicketReserved) {
 			s.notify(o.ID)
 		}
 		if err == nil {
@@ -308,8 +306,8 @@ func (s *Service) transition(ctx context.Context, id string,
 			evs = append(evs, event(next))
 		}
 		err = s.orders.Transition(ctx, cur, next, evs...)
-		if len(evs) > 0 && !errors.Is(err, errs.ErrConflict) { // a conflict stored nothing
-			s.notify(id) // even on another error, as in Reserve
+		if len(evs) > 0 && !errs.Refused(err) { // as in Reserve
+			s.notify(id)
 		}
 		if err == nil {
 			return nil

@@ -168,8 +168,8 @@ func (s *Service) CompleteIntent(ctx context.Context, in Intent) (Payment, error
 		case cur.Status == StatusFailed:
 			p = cur.PaidByIntent(in)
 			err = s.write(ctx, *cur, p, p.CreatedEvent())
-			if !errors.Is(err, errs.ErrConflict) { // a conflict stored nothing
-				s.notify(p.ID) // even on another error: the write may have happened
+			if !errs.Refused(err) { // as in insert
+				s.notify(p.ID)
 			}
 		default: // pending: a card charge is under way or its outcome unknown
 			return Payment{}, fmt.Errorf("complete intent %s of order %s: %w", in.ID, orderID, ErrPaymentBusy)
@@ -205,8 +205,10 @@ func (s *Service) insert(ctx context.Context, p Payment) error {
 	ctx, cancel := context.WithTimeout(ctx, writeTimeout)
 	defer cancel()
 	err := s.payments.Insert(ctx, p, p.CreatedEvent())
-	if !errors.Is(err, ErrPaymentExists) { // a refused insert stored nothing
-		s.notify(p.ID) // even on another error: the write may have happened
+	// Also on an error that may hide a stored write: the relay would
+	// otherwise find its payment:created only at its next sweep.
+	if !errs.Refused(err, ErrPaymentExists) {
+		s.notify(p.ID)
 	}
 	if err != nil {
 		return err

@@ -225,8 +225,8 @@ func (s *Service) settle(ctx context.Context, p Payment) (Payment, error) {
 	case err == nil:
 		next := p.Charged(chargeID)
 		err := s.write(ctx, p, next, next.CreatedEvent())
-		if !errors.Is(err, errs.ErrConflict) { // a conflict stored nothing
-			s.notify(next.ID) // even on another error: the write may have happened
+		if !errs.Refused(err) { // as in insert
+			s.notify(next.ID)
 		}
 		if err != nil {
 			if errors.Is(err, errs.ErrConflict) {

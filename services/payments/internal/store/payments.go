@@ -90,7 +90,7 @@ func (s *Payments) Insert(ctx context.Context, p payment.Payment, evs ...events.
 	doc.CreatedAt = s.now().UTC()
 	if _, err := s.coll.InsertOne(ctx, doc); err != nil {
 		if mongox.IsDuplicateKey(err) {
-			return fmt.Errorf("insert payment of order %s: %w", p.OrderID, payment.ErrPaymentExists)
+			return fmt.Errorf("insert payment of order %s: %w: %w", p.OrderID, payment.ErrPaymentExists, err)
 		}
 		return fmt.Errorf("insert payment of order %s: %w", p.OrderID, err)
 	}

@@ -13,7 +13,6 @@ import (
 	"go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
 
-	"github.com/ticketing/common/errs"
 	"github.com/ticketing/common/events"
 	"github.com/ticketing/common/mongox"
 	"github.com/ticketing/services/tickets/internal/ticket"
@@ -85,10 +84,11 @@ func (s *Tickets) Insert(ctx context.Context, t ticket.Ticket) (ticket.Ticket, e
 		Outbox: []mongox.OutboxEvent{ev},
 	}
 	_, err = s.coll.InsertOne(ctx, doc)
-	// Even on an error: a write whose answer was lost (the caller hung up
-	// mid-flight, a timeout) may still have stored its event, and the relay
-	// would otherwise find it only at its next sweep.
-	s.notify(t.ID)
+	// Also on an error that may hide a stored write: the relay would
+	// otherwise find its event only at its next sweep.
+	if mongox.MayHaveStored(err) {
+		s.notify(t.ID)
+	}
 	if err != nil {
 		return ticket.Ticket{}, fmt.Errorf("insert ticket: %w", err)
 	}
@@ -165,8 +165,8 @@ func (s *Tickets) Update(ctx context.Context, t ticket.Ticket) error {
 		ch.Unset = append(ch.Unset, "paid")
 	}
 	err = mongox.UpdateVersioned(ctx, s.coll, oid, t.Version-1, ch)
-	if !errors.Is(err, errs.ErrConflict) { // a conflict stored nothing
-		s.notify(t.ID) // even on another error, as in Insert
+	if mongox.MayHaveStored(err) { // as in Insert
+		s.notify(t.ID)
 	}
 	return err
 }

@@ -205,20 +205,17 @@ func (t Ticket) Pay(orderID string, at time.Time) (next Ticket, changed bool) {
 		return t, false
 	}
 	next = t.clone()
-	next.Paid = append(next.Paid, Payment{OrderID: orderID, At: at.UTC()})
-	if n := len(next.Paid); n > MaxReleasedOrders {
-		next.Paid = next.Paid[n-MaxReleasedOrders:]
-	}
+	next.Paid = bounded(append(next.Paid, Payment{OrderID: orderID, At: at.UTC()}))
 	next.Version++
 	return next, true
 }
 
-// bounded keeps the newest MaxReleasedOrders ids.
-func bounded(ids []string) []string {
-	if n := len(ids); n > MaxReleasedOrders {
-		return ids[n-MaxReleasedOrders:]
+// bounded keeps the newest MaxReleasedOrders entries.
+func bounded[T any](xs []T) []T {
+	if n := len(xs); n > MaxReleasedOrders {
+		return xs[n-MaxReleasedOrders:]
 	}
-	return ids
+	return xs
 }
 
 // clone copies t so that changing the copy's slice never changes t's.
