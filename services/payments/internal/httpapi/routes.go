@@ -17,6 +17,7 @@ import (
 func Routes(e *gin.Engine, h *Handlers) {
 	g := e.Group("/api/payments", httpx.RequireAuth())
 	g.POST("", h.Create)
+	g.GET("/:orderId", h.Receipt)
 	g.POST("/intents", h.CreateIntent)
 	g.POST("/intents/:id/confirm", h.ConfirmIntent)
 	if h.webhook != nil {
