@@ -103,3 +103,38 @@ export async function signedInContext(browser: Browser, testInfo: TestInfo, role
   await signUpQuickly(context, uniqueEmail(role));
   return context;
 }
+
+/** payQuickly pays an order with the test card through the API. */
+export async function payQuickly(context: BrowserContext, orderId: string): Promise<void> {
+  // payments learns of the order from order:created: 404 for a moment.
+  await expect(async () => {
+    const res = await context.request.post("/api/payments", { data: { token: "tok_visa", orderId } });
+    expect(res.status(), await res.text()).toBe(201);
+  }).toPass({ timeout: 10_000, intervals: [100, 250, 500] });
+}
+
+/** awaitTicketStatus waits until the tickets service says the ticket is in status. */
+export async function awaitTicketStatus(context: BrowserContext, ticketId: string, status: string): Promise<void> {
+  await expect(async () => {
+    const res = await context.request.get(`/api/tickets/${ticketId}`);
+    expect(((await res.json()) as { status?: string }).status).toBe(status);
+  }).toPass({ timeout: 10_000, intervals: [100, 250, 500] });
+}
+
+/**
+ * withSellerAndBuyer runs body with two people signed up through the API,
+ * each in a browser context of their own, and closes both after.
+ */
+export async function withSellerAndBuyer(
+  browser: Browser,
+  testInfo: TestInfo,
+  body: (cast: { seller: BrowserContext; buyer: BrowserContext }) => Promise<void>,
+): Promise<void> {
+  const seller = await signedInContext(browser, testInfo, "seller");
+  const buyer = await signedInContext(browser, testInfo, "buyer");
+  try {
+    await body({ seller, buyer });
+  } finally {
+    await Promise.all([seller.close(), buyer.close()]);
+  }
+}

@@ -1,22 +1,5 @@
-import { expect, test, type BrowserContext, type Page, type TestInfo } from "@playwright/test";
-import { listTicketQuickly, reserveQuickly, shot, signedInContext, uniqueTitle } from "./helpers";
-
-/** payQuickly pays an order with the test card through the API. */
-async function payQuickly(context: BrowserContext, orderId: string): Promise<void> {
-  // payments learns of the order from order:created: 404 for a moment.
-  await expect(async () => {
-    const res = await context.request.post("/api/payments", { data: { token: "tok_visa", orderId } });
-    expect(res.status(), await res.text()).toBe(201);
-  }).toPass({ timeout: 10_000, intervals: [100, 250, 500] });
-}
-
-/** awaitTicketStatus waits until the tickets service says the ticket is in status. */
-async function awaitTicketStatus(context: BrowserContext, ticketId: string, status: string): Promise<void> {
-  await expect(async () => {
-    const res = await context.request.get(`/api/tickets/${ticketId}`);
-    expect(((await res.json()) as { status?: string }).status).toBe(status);
-  }).toPass({ timeout: 10_000, intervals: [100, 250, 500] });
-}
+import { expect, test, type Page, type TestInfo } from "@playwright/test";
+import { awaitTicketStatus, listTicketQuickly, payQuickly, reserveQuickly, shot, signedInContext, uniqueTitle } from "./helpers";
 
 async function expectSold(page: Page, ticketId: string, testInfo: TestInfo, who: string, owner: boolean): Promise<void> {
   for (const viewport of [

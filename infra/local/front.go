@@ -169,8 +169,10 @@ func (f *fleet) clientEnv(getenv func(string) string) func() []string {
 			"HOSTNAME=127.0.0.1",
 			"API_INTERNAL_URL="+f.appURL(),
 		)
-		// Optional settings a person may give the launcher for the client.
-		for _, name := range []string{"NEXT_PUBLIC_STRIPE_PUBLISHABLE_KEY", "API_HOST", "NODE_OPTIONS"} {
+		// Optional settings a person may give the launcher for the client;
+		// EXPIRATION_WINDOW_SECONDS is the hold the Purchase button names,
+		// the same value the orders service gets.
+		for _, name := range []string{"NEXT_PUBLIC_STRIPE_PUBLISHABLE_KEY", "API_HOST", "NODE_OPTIONS", "EXPIRATION_WINDOW_SECONDS"} {
 			if v := getenv(name); v != "" {
 				env = append(env, name+"="+v)
 			}

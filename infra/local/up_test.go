@@ -185,7 +185,7 @@ func TestFrontExportsAndSummary(t *testing.T) {
 
 func TestClientEnv(t *testing.T) {
 	getenv := func(k string) string {
-		return map[string]string{"PATH": "/bin", "NEXT_PUBLIC_STRIPE_PUBLISHABLE_KEY": "pk_test_1", "JWT_KEY": "secret", "SECRET": "x"}[k]
+		return map[string]string{"PATH": "/bin", "NEXT_PUBLIC_STRIPE_PUBLISHABLE_KEY": "pk_test_1", "EXPIRATION_WINDOW_SECONDS": "5", "JWT_KEY": "secret", "SECRET": "x"}[k]
 	}
 	f := testFleet()
 	f.ports["client"], f.ports["nginx"] = 7, 8
@@ -197,6 +197,7 @@ func TestClientEnv(t *testing.T) {
 		"HOSTNAME":                           "127.0.0.1",
 		"API_INTERNAL_URL":                   "http://127.0.0.1:8",
 		"NEXT_PUBLIC_STRIPE_PUBLISHABLE_KEY": "pk_test_1",
+		"EXPIRATION_WINDOW_SECONDS":          "5",
 	}, envMap(f.clientEnv(getenv)()), "the client reaches the API through nginx and gets no secrets")
 }
 

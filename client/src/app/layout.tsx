@@ -1,6 +1,8 @@
 import type { Metadata, Viewport } from "next";
+import { Suspense } from "react";
 import { Header } from "@/components/Header";
-import { getCurrentUser } from "@/lib/api-server";
+import { Notice } from "@/components/Notice";
+import { getSession } from "@/lib/api-server";
 import "./globals.css";
 
 export const metadata: Metadata = {
@@ -11,15 +13,18 @@ export const metadata: Metadata = {
 export const viewport: Viewport = { width: "device-width", initialScale: 1, themeColor: "#4338ca" };
 
 export default async function RootLayout({ children }: { children: React.ReactNode }) {
-  const currentUser = await getCurrentUser();
+  const { user, authUnavailable } = await getSession();
   return (
     <html lang="en">
       <body>
         <a href="#main" className="skip-link">
           Skip to content
         </a>
-        <Header currentUser={currentUser} />
+        <Header currentUser={user} authUnavailable={authUnavailable} />
         <main id="main" className="container main">
+          <Suspense fallback={null}>
+            <Notice />
+          </Suspense>
           {children}
         </main>
         <footer className="site-footer">

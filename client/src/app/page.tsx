@@ -1,17 +1,20 @@
 import Link from "next/link";
+import { Pager } from "@/components/Pager";
 import { getCurrentUser, getTickets } from "@/lib/api-server";
 import { formatPrice } from "@/lib/format";
+import { pageLinks, readTrail } from "@/lib/pager";
 
-// A page holds this many tickets; "Older tickets" shows the next ones.
+// A page holds this many tickets; "Older tickets" shows the next ones and
+// "Newer tickets" the ones before.
 const PAGE_SIZE = 50;
 
-type Props = { searchParams: Promise<{ before?: string | string[] }> };
+type Props = { searchParams: Promise<{ before?: string | string[]; trail?: string | string[] }> };
 
 export default async function HomePage({ searchParams }: Props) {
-  const { before: rawBefore } = await searchParams;
+  const { before: rawBefore, trail: rawTrail } = await searchParams;
   const before = Array.isArray(rawBefore) ? rawBefore[0] : rawBefore;
   const [tickets, currentUser] = await Promise.all([getTickets({ limit: PAGE_SIZE, before }), getCurrentUser()]);
-  const older = tickets.length === PAGE_SIZE ? tickets[tickets.length - 1].id : null;
+  const links = pageLinks("/", before, readTrail(rawTrail), tickets.length === PAGE_SIZE ? tickets[tickets.length - 1].id : null);
 
   return (
     <>
@@ -57,11 +60,7 @@ export default async function HomePage({ searchParams }: Props) {
           ))}
         </ul>
       )}
-      {older ? (
-        <nav className="pager" aria-label="More tickets">
-          <Link href={`/?before=${older}`}>Older tickets →</Link>
-        </nav>
-      ) : null}
+      <Pager links={links} label="More tickets" noun="tickets" />
     </>
   );
 }

@@ -54,10 +54,19 @@ describe("AuthForm", () => {
     render(<AuthForm mode="signin" next="/orders/o1" />);
     await user.type(screen.getByLabelText("Email"), "a@example.com");
     await user.type(screen.getByLabelText("Password"), "secret{Enter}");
-    await vi.waitFor(() => expect(hardNavigate).toHaveBeenCalledWith("/orders/o1"));
+    await vi.waitFor(() => expect(hardNavigate).toHaveBeenCalledWith("/orders/o1?notice=signed-in"));
     expect(fetchMock.mock.calls[0][0]).toBe("/api/users/signin");
     expect(sentBody(fetchMock)).toEqual({ email: "a@example.com", password: "secret" });
     expect(screen.getByRole("button", { name: "Signing in…" })).toBeDisabled();
+  });
+
+  it("signs up and says the account is ready", async () => {
+    fetchSequence({ status: 201, body: { id: "u1", email: "a@example.com" } });
+    const user = userEvent.setup();
+    render(<AuthForm mode="signup" next="/" />);
+    await user.type(screen.getByLabelText("Email"), "a@example.com");
+    await user.type(screen.getByLabelText("Password"), "secret{Enter}");
+    await vi.waitFor(() => expect(hardNavigate).toHaveBeenCalledWith("/?notice=signed-up"));
   });
 
   it("keeps `next` on the link to the other form", () => {

@@ -5,6 +5,7 @@ import { useEffect, useRef, useState } from "react";
 import { apiRequest } from "@/lib/api-client";
 import { generalErrors, messagesFor } from "@/lib/errors";
 import { hardNavigate } from "@/lib/navigate";
+import { withNotice } from "@/lib/notices";
 import type { ApiError, CurrentUser } from "@/lib/types";
 import { FormErrors } from "./ErrorMessages";
 import { TextField } from "./TextField";
@@ -43,7 +44,7 @@ export function AuthForm({ mode, next }: { mode: Mode; next: string }) {
     setErrors([]);
     const res = await apiRequest<CurrentUser>("POST", `/api/users/${mode}`, { email, password });
     if (res.ok) {
-      hardNavigate(next);
+      hardNavigate(withNotice(next, mode === "signup" ? "signed-up" : "signed-in"));
       return; // stay "pending" while the next page loads
     }
     setErrors(res.errors);

@@ -44,4 +44,12 @@ describe("Countdown", () => {
     render(<Countdown expiresAt={new Date(start + 15 * 60_000).toISOString()} serverNow={start} />);
     expect(screen.getByText(/Time left to pay/)).toHaveTextContent("15:00");
   });
+
+  it("warns in the last minute, and not before", () => {
+    render(<Countdown expiresAt={new Date(start + 61_000).toISOString()} serverNow={start} />);
+    expect(screen.queryByRole("alert")).not.toBeInTheDocument();
+    act(() => vi.advanceTimersByTime(1000));
+    expect(screen.getByRole("alert")).toHaveTextContent("Less than a minute left: pay now, or the ticket goes back on sale.");
+    expect(screen.getByText(/Time left to pay/)).toHaveTextContent("1:00");
+  });
 });

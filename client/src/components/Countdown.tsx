@@ -3,6 +3,10 @@
 import { useEffect, useState } from "react";
 import { formatTimeLeft, secondsLeft } from "@/lib/format";
 
+// In the last minute of a hold the page warns, once, loudly enough for a
+// screen reader to interrupt with it.
+export const WARN_SECONDS = 60;
+
 // Ticking more often than once a second keeps the display from skipping a
 // second when a tick lands just before a second boundary.
 const TICK_MS = 250;
@@ -41,8 +45,15 @@ export function Countdown({ expiresAt, serverNow, onExpire }: Props) {
     );
   }
   return (
-    <p className="countdown">
-      Time left to pay: <strong className="countdown-value">{formatTimeLeft(left)}</strong>
-    </p>
+    <>
+      <p className="countdown">
+        Time left to pay: <strong className="countdown-value">{formatTimeLeft(left)}</strong>
+      </p>
+      {left <= WARN_SECONDS ? (
+        <p className="countdown-warning" role="alert">
+          Less than a minute left: pay now, or the ticket goes back on sale.
+        </p>
+      ) : null}
+    </>
   );
 }

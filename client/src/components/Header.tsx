@@ -1,9 +1,16 @@
 import Link from "next/link";
 import type { CurrentUser } from "@/lib/types";
+import { MainNav } from "./MainNav";
 import { NavLink } from "./NavLink";
 
+type Props = {
+  currentUser: CurrentUser | null;
+  /** The auth service could not be asked: say so, not just "signed out". */
+  authUnavailable?: boolean;
+};
+
 /** Header shows who is signed in and the links that make sense for them. */
-export function Header({ currentUser }: { currentUser: CurrentUser | null }) {
+export function Header({ currentUser, authUnavailable = false }: Props) {
   return (
     <header className="site-header">
       <div className="container header-inner">
@@ -14,8 +21,7 @@ export function Header({ currentUser }: { currentUser: CurrentUser | null }) {
           </svg>
           Ticketing
         </Link>
-        <nav aria-label="Main">
-          <ul className="nav-list">
+        <MainNav fold={currentUser !== null}>
             {currentUser ? (
               <>
                 <li>
@@ -45,9 +51,16 @@ export function Header({ currentUser }: { currentUser: CurrentUser | null }) {
                 </li>
               </>
             )}
-          </ul>
-        </nav>
+        </MainNav>
       </div>
+      {authUnavailable ? (
+        <div className="auth-down" role="alert">
+          <p className="container">
+            We can&rsquo;t check whether you are signed in right now, so you are shown as signed out. Your session is not lost: try
+            again in a moment.
+          </p>
+        </div>
+      ) : null}
     </header>
   );
 }

@@ -1,14 +1,16 @@
 "use client";
 
 import Link from "next/link";
+import { useRouter } from "next/navigation";
 import { useCallback, useEffect, useState } from "react";
 import { apiRequest } from "@/lib/api-client";
 import { formatPrice, secondsLeft } from "@/lib/format";
 import { orderStatusView, type StatusView } from "@/lib/status";
-import type { Order, OrderStatus } from "@/lib/types";
+import type { Order, OrderStatus, Receipt as PaymentReceipt } from "@/lib/types";
 import { Countdown } from "./Countdown";
 import { PayWithStripe } from "./PayWithStripe";
 import { PayWithTestCard } from "./PayWithTestCard";
+import { Receipt } from "./Receipt";
 import { StatusBadge } from "./StatusBadge";
 
 // After a payment is accepted the order turns complete once the orders
@@ -21,13 +23,16 @@ type Props = {
   serverNow: number;
   /** Stripe's publishable key; without one, a test-card button pays. */
   stripeKey?: string;
+  /** The payment of a completed order, for its receipt. */
+  receipt?: PaymentReceipt | null;
 };
 
 /**
  * OrderPanel is the part of an order's page that changes while it is open:
  * the status, the countdown, paying, and what happens after paying.
  */
-export function OrderPanel({ order, serverNow, stripeKey }: Props) {
+export function OrderPanel({ order, serverNow, stripeKey, receipt = null }: Props) {
+  const router = useRouter();
   const [status, setStatus] = useState<OrderStatus>(order.status);
   const [expired, setExpired] = useState(() => secondsLeft(order.expiresAt, serverNow) === 0);
   const [paid, setPaid] = useState(false);
@@ -52,23 +57,28 @@ export function OrderPanel({ order, serverNow, stripeKey }: Props) {
       if (stopped) return;
       if (res.ok && res.data.status !== "created" && res.data.status !== "awaiting:payment") {
         setStatus(res.data.status);
+        // The server reads the payment for the receipt.
+        if (res.data.status === "complete") router.refresh();
       }
     }, CONFIRM_POLL_MS);
     return () => {
       stopped = true;
       clearInterval(timer);
     };
-  }, [confirming, order.id]);
+  }, [confirming, order.id, router]);
 
   const view: StatusView = confirming ? { label: "Payment received", tone: "info" } : orderStatusView(status, expired);
 
   let actions: React.ReactNode;
   if (status === "complete") {
     actions = (
-      <div className="alert alert-success" role="status">
-        <p>
-          <strong>Paid.</strong> Your order is complete. Enjoy the event!
-        </p>
+      <div className="stack">
+        <div className="alert alert-success" role="status">
+          <p>
+            <strong>Paid.</strong> Your order is complete. Enjoy the event!
+          </p>
+        </div>
+        <Receipt order={order} payment={receipt} />
       </div>
     );
   } else if (confirming) {

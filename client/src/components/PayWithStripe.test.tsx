@@ -4,6 +4,8 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { OrderPanel } from "./OrderPanel";
 import { fetchSequence, sentBody } from "./testing";
 
+vi.mock("next/navigation", () => ({ useRouter: () => ({ refresh: vi.fn() }) }));
+
 // Stripe's own iframe cannot load here; stand-ins play its part: the
 // Payment Element is a box, and confirming always succeeds with the intent
 // our API handed out.
@@ -26,7 +28,7 @@ const order = {
   id: "o1",
   userId: "u1",
   status: "created" as const,
-  expiresAt: new Date(Date.now() + 60_000).toISOString(),
+  expiresAt: new Date(Date.now() + 5 * 60_000).toISOString(),
   ticket: { id: "t1", title: "Concert", price: 20, version: 0 },
   version: 0,
 };

@@ -3,6 +3,8 @@
 import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { apiRequestAfterReplication } from "@/lib/api-client";
+import { formatHold } from "@/lib/format";
+import { withNotice } from "@/lib/notices";
 import type { ApiError, Order } from "@/lib/types";
 import { FormErrors } from "./ErrorMessages";
 
@@ -11,7 +13,7 @@ import { FormErrors } from "./ErrorMessages";
  * to pay for it. Whether someone else holds it already is the API's call:
  * a hold may have just lapsed, so the button is offered either way.
  */
-export function PurchaseButton({ ticketId }: { ticketId: string }) {
+export function PurchaseButton({ ticketId, holdSeconds }: { ticketId: string; holdSeconds: number }) {
   const router = useRouter();
   const [errors, setErrors] = useState<ApiError[]>([]);
   const [pending, setPending] = useState(false);
@@ -22,7 +24,7 @@ export function PurchaseButton({ ticketId }: { ticketId: string }) {
     setErrors([]);
     const res = await apiRequestAfterReplication<Order>("POST", "/api/orders", { ticketId });
     if (res.ok) {
-      router.push(`/orders/${res.data.id}`);
+      router.push(withNotice(`/orders/${res.data.id}`, "reserved"));
       return;
     }
     // Still unknown to the orders service after its retries: the ticket is
@@ -36,7 +38,13 @@ export function PurchaseButton({ ticketId }: { ticketId: string }) {
       <FormErrors errors={errors} />
       <div>
         <button type="button" className="button button-primary" onClick={purchase} disabled={pending}>
-          {pending ? "Reserving…" : "Purchase"}
+          {pending ? (
+            "Reserving…"
+          ) : (
+            <>
+              Purchase <span className="button-note">held for you {formatHold(holdSeconds)}</span>
+            </>
+          )}
         </button>
       </div>
     </div>

@@ -3,6 +3,7 @@
 import { useEffect, useRef, useState } from "react";
 import { apiRequest } from "@/lib/api-client";
 import { hardNavigate } from "@/lib/navigate";
+import { withNotice } from "@/lib/notices";
 import type { ApiError } from "@/lib/types";
 import { FormErrors } from "./ErrorMessages";
 
@@ -15,7 +16,7 @@ export function SignOut() {
     setErrors([]);
     const res = await apiRequest<object>("POST", "/api/users/signout", {});
     if (res.ok) {
-      hardNavigate("/");
+      hardNavigate(withNotice("/", "signed-out"));
       return;
     }
     setErrors(res.errors);

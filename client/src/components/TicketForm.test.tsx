@@ -22,7 +22,7 @@ describe("TicketForm", () => {
     await user.tab();
     expect(screen.getByLabelText("Price (USD)")).toHaveValue("20.00");
     await user.click(screen.getByRole("button", { name: "List ticket" }));
-    await vi.waitFor(() => expect(push).toHaveBeenCalledWith("/"));
+    await vi.waitFor(() => expect(push).toHaveBeenCalledWith("/?notice=listed"));
     expect(fetchMock.mock.calls[0][0]).toBe("/api/tickets");
     expect(fetchMock.mock.calls[0][1]?.method).toBe("POST");
     expect(sentBody(fetchMock)).toEqual({ title: "Concert", price: 20 });
@@ -74,7 +74,7 @@ describe("TicketForm", () => {
     await user.clear(screen.getByLabelText("Price (USD)"));
     await user.type(screen.getByLabelText("Price (USD)"), "7.5");
     await user.click(screen.getByRole("button", { name: "Save changes" }));
-    await vi.waitFor(() => expect(push).toHaveBeenCalledWith("/tickets/t9"));
+    await vi.waitFor(() => expect(push).toHaveBeenCalledWith("/tickets/t9?notice=saved"));
     expect(fetchMock.mock.calls[0][0]).toBe("/api/tickets/t9");
     expect(fetchMock.mock.calls[0][1]?.method).toBe("PUT");
     expect(sentBody(fetchMock)).toEqual({ title: "New", price: 7.5 });

@@ -5,6 +5,7 @@ import { useEffect, useRef, useState } from "react";
 import { apiRequest } from "@/lib/api-client";
 import { generalErrors, messagesFor } from "@/lib/errors";
 import { priceForApi, tidyPrice } from "@/lib/format";
+import { withNotice } from "@/lib/notices";
 import type { ApiError, Ticket } from "@/lib/types";
 import { FormErrors } from "./ErrorMessages";
 import { TextField } from "./TextField";
@@ -41,7 +42,7 @@ export function TicketForm({ mode, ticket }: Props) {
         ? await apiRequest<Ticket>("POST", "/api/tickets", body)
         : await apiRequest<Ticket>("PUT", `/api/tickets/${ticket.id}`, body);
     if (res.ok) {
-      router.push(mode === "create" ? "/" : `/tickets/${res.data.id}`);
+      router.push(mode === "create" ? withNotice("/", "listed") : withNotice(`/tickets/${res.data.id}`, "saved"));
       return;
     }
     setErrors(res.errors);

@@ -4,23 +4,27 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { WithdrawButton } from "./WithdrawButton";
 import { fetchSequence } from "./testing";
 
-const refresh = vi.fn();
-vi.mock("next/navigation", () => ({ useRouter: () => ({ refresh }) }));
+const replace = vi.fn();
+vi.mock("next/navigation", () => ({
+  useRouter: () => ({ replace }),
+  usePathname: () => "/tickets/mine",
+  useSearchParams: () => new URLSearchParams("before=abc"),
+}));
 
 afterEach(() => {
   vi.unstubAllGlobals();
   vi.restoreAllMocks();
-  refresh.mockReset();
+  replace.mockReset();
 });
 
 describe("WithdrawButton", () => {
-  it("asks first, then withdraws the ticket and shows the list again", async () => {
+  it("asks first, then withdraws the ticket and shows the same page again with a word on it", async () => {
     const fetchMock = fetchSequence({ status: 204 });
     vi.spyOn(window, "confirm").mockReturnValue(true);
     const user = userEvent.setup();
     render(<WithdrawButton ticketId="t1" title="Concert" />);
     await user.click(screen.getByRole("button", { name: "Withdraw Concert" }));
-    await vi.waitFor(() => expect(refresh).toHaveBeenCalled());
+    await vi.waitFor(() => expect(replace).toHaveBeenCalledWith("/tickets/mine?before=abc&notice=withdrawn"));
     expect(fetchMock.mock.calls[0][0]).toBe("/api/tickets/t1");
     expect(fetchMock.mock.calls[0][1]?.method).toBe("DELETE");
   });
@@ -41,6 +45,6 @@ describe("WithdrawButton", () => {
     render(<WithdrawButton ticketId="t1" title="Concert" />);
     await user.click(screen.getByRole("button", { name: "Withdraw Concert" }));
     expect(await screen.findByRole("alert")).toHaveTextContent("Cannot withdraw a reserved ticket");
-    expect(refresh).not.toHaveBeenCalled();
+    expect(replace).not.toHaveBeenCalled();
   });
 });

@@ -1,8 +1,9 @@
 "use client";
 
-import { useRouter } from "next/navigation";
+import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useState } from "react";
 import { apiRequest } from "@/lib/api-client";
+import { withNotice } from "@/lib/notices";
 import type { ApiError } from "@/lib/types";
 import { FormErrors } from "./ErrorMessages";
 
@@ -12,6 +13,8 @@ import { FormErrors } from "./ErrorMessages";
  */
 export function WithdrawButton({ ticketId, title }: { ticketId: string; title: string }) {
   const router = useRouter();
+  const pathname = usePathname();
+  const query = useSearchParams().toString();
   const [errors, setErrors] = useState<ApiError[]>([]);
   const [pending, setPending] = useState(false);
 
@@ -21,7 +24,8 @@ export function WithdrawButton({ ticketId, title }: { ticketId: string; title: s
     setErrors([]);
     const res = await apiRequest<null>("DELETE", `/api/tickets/${ticketId}`);
     if (res.ok) {
-      router.refresh();
+      // The same page again, read afresh, with a word on what happened.
+      router.replace(withNotice(query ? `${pathname}?${query}` : pathname, "withdrawn"));
       return;
     }
     setErrors(res.errors);

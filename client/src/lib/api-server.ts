@@ -5,7 +5,7 @@ import { headers } from "next/headers";
 import { redirect, unstable_rethrow } from "next/navigation";
 import { parseApiRoutes, routeFor } from "./api-routes";
 import { signinPath } from "./paths";
-import type { CurrentUser, Listing, Order, Ticket } from "./types";
+import type { CurrentUser, Listing, Order, Receipt, Ticket } from "./types";
 
 // How long a server-side render waits for the API before showing the error page.
 const TIMEOUT_MS = 10_000;
@@ -86,22 +86,35 @@ function unexpected(path: string, res: RawResponse): ApiUnavailable {
 }
 
 /**
- * getCurrentUser is who the visitor is, or null. It is asked once per
- * request however many components want it. A failing auth service shows as
- * "signed out" in the header rather than taking every page down.
+ * Session is who the visitor is (null when signed out), and whether the
+ * auth service could be asked at all: when it could not, the visitor is
+ * treated as signed out for this page, and the header says so rather than
+ * letting them think they were signed out.
  */
-export const getCurrentUser = cache(async (): Promise<CurrentUser | null> => {
+export type Session = { user: CurrentUser | null; authUnavailable: boolean };
+
+/** getSession asks the auth service once per request however many components want it. */
+export const getSession = cache(async (): Promise<Session> => {
   try {
     const res = await serverGet("/api/users/currentuser");
+    if (res.status >= 500) {
+      console.error(`currentuser: status ${res.status}`);
+      return { user: null, authUnavailable: true };
+    }
     const user = (res.body as { currentUser?: CurrentUser | null } | null)?.currentUser;
-    if (res.status !== 200 || !user) return null;
-    return { id: user.id, email: user.email };
+    if (res.status !== 200 || !user) return { user: null, authUnavailable: false };
+    return { user: { id: user.id, email: user.email }, authUnavailable: false };
   } catch (err) {
     unstable_rethrow(err); // Next's own signals (this page is dynamic) are not failures
     console.error("currentuser:", err instanceof Error ? err.message : err);
-    return null;
+    return { user: null, authUnavailable: true };
   }
 });
+
+/** getCurrentUser is who the visitor is, or null (signed out, or auth unavailable). */
+export async function getCurrentUser(): Promise<CurrentUser | null> {
+  return (await getSession()).user;
+}
 
 /** requireUser sends an anonymous visitor to sign in, and back to here after. */
 export async function requireUser(here: string): Promise<CurrentUser> {
@@ -134,13 +147,13 @@ export async function getMyListings(here: string, opts: { limit: number; before?
 }
 
 /** getTicket is one ticket, or null when there is no such ticket. */
-export async function getTicket(id: string): Promise<Ticket | null> {
+export const getTicket = cache(async (id: string): Promise<Ticket | null> => {
   const path = `/api/tickets/${encodeURIComponent(id)}`;
   const res = await serverGet(path);
   if (res.status === 404 || res.status === 400) return null;
   if (res.status !== 200) throw unexpected(path, res);
   return res.body as Ticket;
-}
+});
 
 /** getOrders is the visitor's orders as the API gives them (oldest first). */
 export async function getOrders(here: string): Promise<Order[]> {
@@ -155,7 +168,7 @@ export async function getOrders(here: string): Promise<Order[]> {
  * getOrder is one of the visitor's orders, or null when there is no such
  * order or it is someone else's: we do not tell those apart for a stranger.
  */
-export async function getOrder(id: string, here: string): Promise<Order | null> {
+export const getOrder = cache(async (id: string, here: string): Promise<Order | null> => {
   const path = `/api/orders/${encodeURIComponent(id)}`;
   const res = await serverGet(path);
   if (res.status === 404 || res.status === 400) return null;
@@ -165,4 +178,29 @@ export async function getOrder(id: string, here: string): Promise<Order | null> 
   }
   if (res.status !== 200) throw unexpected(path, res);
   return res.body as Order;
+});
+
+/**
+ * getReceipt is a paid order's payment (its Stripe reference), or null when
+ * the payments service has none or cannot say: a receipt then shows the
+ * order without it rather than failing the page.
+ */
+export async function getReceipt(orderId: string): Promise<Receipt | null> {
+  const path = `/api/payments/${encodeURIComponent(orderId)}`;
+  try {
+    const res = await serverGet(path);
+    if (res.status === 200) return res.body as Receipt;
+    if (res.status >= 500) console.error(`${path}: status ${res.status}`);
+    return null;
+  } catch (err) {
+    unstable_rethrow(err);
+    console.error(`${path}:`, err instanceof Error ? err.message : err);
+    return null;
+  }
+}
+
+/** holdSeconds is how long the orders service holds a ticket (its EXPIRATION_WINDOW_SECONDS). */
+export function holdSeconds(): number {
+  const n = Number(process.env.EXPIRATION_WINDOW_SECONDS);
+  return Number.isInteger(n) && n > 0 ? n : 900;
 }

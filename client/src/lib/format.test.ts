@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatPrice, formatTimeLeft, priceForApi, secondsLeft, tidyPrice } from "./format";
+import { formatHold, formatMoment, formatPrice, formatTimeLeft, idTime, priceForApi, secondsLeft, tidyPrice } from "./format";
 
 describe("formatPrice", () => {
   it.each([
@@ -80,5 +80,31 @@ describe("tidyPrice", () => {
     ["10.999", "10.999"],
   ])("%j -> %j", (input, want) => {
     expect(tidyPrice(input)).toBe(want);
+  });
+});
+
+describe("formatHold", () => {
+  it.each([
+    [900, "15 minutes"],
+    [60, "1 minute"],
+    [90, "1 minute 30 seconds"],
+    [5, "5 seconds"],
+    [1, "1 second"],
+    [3600, "1 hour"],
+    [0, "0 seconds"],
+  ])("%s -> %s", (seconds, want) => {
+    expect(formatHold(seconds)).toBe(want);
+  });
+});
+
+describe("idTime and formatMoment", () => {
+  it("reads the creation second from an ObjectId", () => {
+    expect(idTime("692f0a4c" + "0".repeat(16))).toBe("2025-12-02T15:48:28.000Z");
+  });
+  it.each([["short"], ["zz" + "0".repeat(22)], [""]])("%s is no ObjectId", (id) => {
+    expect(idTime(id)).toBeNull();
+  });
+  it("shows a moment in UTC", () => {
+    expect(formatMoment("2026-12-04T03:05:09.000Z")).toBe("4 Dec 2026, 03:05 UTC");
   });
 });

@@ -57,3 +57,45 @@ export function tidyPrice(input: string): string {
   if (!/^\d*(\.\d{0,2})?$/.test(s) || s === "" || s === ".") return input;
   return Number(s).toFixed(2);
 }
+
+/**
+ * formatHold says how long a hold lasts, as a person would: 900 ->
+ * "15 minutes", 90 -> "1 minute 30 seconds", 5 -> "5 seconds".
+ */
+export function formatHold(totalSeconds: number): string {
+  const s = Math.max(0, Math.round(totalSeconds));
+  const hours = Math.floor(s / 3600);
+  const minutes = Math.floor((s % 3600) / 60);
+  const seconds = s % 60;
+  const part = (n: number, unit: string) => `${n} ${unit}${n === 1 ? "" : "s"}`;
+  const parts: string[] = [];
+  if (hours > 0) parts.push(part(hours, "hour"));
+  if (minutes > 0) parts.push(part(minutes, "minute"));
+  if (seconds > 0 || parts.length === 0) parts.push(part(seconds, "second"));
+  return parts.join(" ");
+}
+
+/** formatMoment is a date and time as a person reads it, in UTC: "4 Dec 2026, 03:50 UTC". */
+export function formatMoment(iso: string): string {
+  const at = new Intl.DateTimeFormat("en-GB", {
+    day: "numeric",
+    month: "short",
+    year: "numeric",
+    hour: "2-digit",
+    minute: "2-digit",
+    hourCycle: "h23",
+    timeZone: "UTC",
+  }).format(new Date(iso));
+  return `${at} UTC`;
+}
+
+/**
+ * idTime is when a record was made, read from its id: an ObjectId starts
+ * with its creation time in seconds. The API's orders carry no date of
+ * their own (CONTRACT.md §1.3), and this one is exact to the second. Null
+ * for anything that is not an ObjectId.
+ */
+export function idTime(id: string): string | null {
+  if (!/^[0-9a-f]{24}$/i.test(id)) return null;
+  return new Date(parseInt(id.slice(0, 8), 16) * 1000).toISOString();
+}

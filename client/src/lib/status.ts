@@ -1,5 +1,5 @@
 import { formatDay, secondsLeft } from "./format";
-import type { Listing, OrderStatus, Ticket, TicketStatus } from "./types";
+import type { Listing, Order, OrderStatus, Ticket, TicketStatus } from "./types";
 
 /**
  * ticketStatus is the ticket's status as the API gives it; a server that
@@ -46,4 +46,13 @@ export function orderStatusView(status: OrderStatus, expired: boolean): StatusVi
     default:
       return { label: status, tone: "info" };
   }
+}
+
+/**
+ * orderTitle names one order's page, so that tabs and history tell orders
+ * apart: the ticket and the order's short number (its last 6 hex digits,
+ * which differ between orders made in the same second).
+ */
+export function orderTitle(order: Pick<Order, "id" | "ticket">): string {
+  return `Order …${order.id.slice(-6)}: ${order.ticket.title}`;
 }

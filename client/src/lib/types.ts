@@ -36,3 +36,13 @@ export type Order = {
   ticket: { id: string; title: string; price: number; version: number };
   version: number;
 };
+
+/** Receipt is a paid order's payment (GET /api/payments/:orderId). */
+export type Receipt = {
+  id: string;
+  orderId: string;
+  /** Stripe's charge or PaymentIntent id: the payment reference. */
+  stripeId: string;
+  amount: number;
+  refunded?: boolean;
+};

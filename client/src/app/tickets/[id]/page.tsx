@@ -2,7 +2,7 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { notFound } from "next/navigation";
 import { PurchaseButton } from "@/components/PurchaseButton";
-import { getCurrentUser, getTicket } from "@/lib/api-server";
+import { getCurrentUser, getTicket, holdSeconds } from "@/lib/api-server";
 import { formatPrice } from "@/lib/format";
 import { ticketStatus } from "@/lib/status";
 import { signinPath } from "@/lib/paths";
@@ -50,7 +50,7 @@ export default async function TicketPage({ params }: Props) {
             </div>
           </>
         ) : currentUser ? (
-          <PurchaseButton ticketId={ticket.id} />
+          <PurchaseButton ticketId={ticket.id} holdSeconds={holdSeconds()} />
         ) : (
           <p>
             <Link href={signinPath(here)} className="button button-primary">

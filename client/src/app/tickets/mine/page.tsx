@@ -1,8 +1,10 @@
 import Link from "next/link";
+import { Pager } from "@/components/Pager";
 import { StatusBadge } from "@/components/StatusBadge";
 import { WithdrawButton } from "@/components/WithdrawButton";
 import { getMyListings, requireUser } from "@/lib/api-server";
 import { formatPrice } from "@/lib/format";
+import { pageLinks, readTrail } from "@/lib/pager";
 import { listingStatusView, ticketStatus } from "@/lib/status";
 
 export const metadata = { title: "My listings" };
@@ -10,15 +12,15 @@ export const metadata = { title: "My listings" };
 // A page holds this many listings; "Older listings" shows the next ones.
 const PAGE_SIZE = 50;
 
-type Props = { searchParams: Promise<{ before?: string | string[] }> };
+type Props = { searchParams: Promise<{ before?: string | string[]; trail?: string | string[] }> };
 
 export default async function MyListingsPage({ searchParams }: Props) {
-  const { before: rawBefore } = await searchParams;
+  const { before: rawBefore, trail: rawTrail } = await searchParams;
   const before = Array.isArray(rawBefore) ? rawBefore[0] : rawBefore;
   const here = before ? `/tickets/mine?before=${encodeURIComponent(before)}` : "/tickets/mine";
   await requireUser(here);
   const listings = await getMyListings(here, { limit: PAGE_SIZE, before });
-  const older = listings.length === PAGE_SIZE ? listings[listings.length - 1].id : null;
+  const links = pageLinks("/tickets/mine", before, readTrail(rawTrail), listings.length === PAGE_SIZE ? listings[listings.length - 1].id : null);
   // A server component renders once per request: this is that request's time.
   // eslint-disable-next-line react-hooks/purity
   const now = Date.now();
@@ -50,10 +52,7 @@ export default async function MyListingsPage({ searchParams }: Props) {
           ))}
         </ul>
       )}
-      <nav className="pager" aria-label="More listings">
-        {before ? <Link href="/tickets/mine">← Newest listings</Link> : null}
-        {older ? <Link href={`/tickets/mine?before=${older}`}>Older listings →</Link> : null}
-      </nav>
+      <Pager links={links} label="More listings" noun="listings" />
     </>
   );
 }
