@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Listing, OrderStatus, Ticket, TicketStatus } from "./types";
-import { listingStatusView, orderStatusView, ticketStatus, type StatusView } from "./status";
+import { listingStatusView, orderStatusView, orderTitle, ticketStatus, type StatusView } from "./status";
 
 describe("orderStatusView", () => {
   it.each<[OrderStatus, boolean, string]>([
@@ -38,5 +38,14 @@ describe("listingStatusView", () => {
     [{ id: "t", title: "a", price: 1, userId: "u", version: 2, status: "sold", orderId: "o", soldAt: "2026-12-03T23:10:00.000Z" }, "Sold 3 Dec 2026", "ok"],
   ])("%j -> %s", (listing, label, tone) => {
     expect(listingStatusView(listing, now)).toEqual({ label, tone });
+  });
+});
+
+describe("orderTitle", () => {
+  it.each([
+    ["6b123abb3dd057b1b54aa632", "Concert", "Order …4aa632: Concert"],
+    ["6b123abb3dd057b1b54aa633", "Concert", "Order …4aa633: Concert"],
+  ])("%s", (id, title, want) => {
+    expect(orderTitle({ id, ticket: { id: "t", title, price: 1, version: 0 } })).toBe(want);
   });
 });
