@@ -65,6 +65,7 @@ type App struct {
 	inspector *asynq.Inspector
 	server    *asynq.Server
 	worker    *expiry.Worker
+	sweep     *expiry.OrphanSweep
 	handlers  *listeners.Handlers
 	engine    *gin.Engine
 
@@ -72,6 +73,8 @@ type App struct {
 	started   bool
 	closed    bool
 	listeners []*events.Listener
+	stopSweep context.CancelFunc
+	sweepDone chan struct{}
 }
 
 // New checks d and builds the service. It does not touch Redis or NATS yet.
@@ -121,6 +124,11 @@ func New(_ context.Context, d Deps) (*App, error) {
 		_ = rc.Close()
 		return nil, err
 	}
+	a.sweep, err = expiry.NewOrphanSweep(a.inspector, a.worker, d.Logger, 0)
+	if err != nil {
+		_ = rc.Close()
+		return nil, err
+	}
 	a.server = asynq.NewServerFromRedisClient(rc, asynq.Config{
 		Concurrency:              concurrency,
 		Queues:                   map[string]int{expiry.Queue: 1},
@@ -151,8 +159,9 @@ func New(_ context.Context, d Deps) (*App, error) {
 // Handler serves /healthz, /readyz and /metrics; the service has no other routes.
 func (a *App) Handler() http.Handler { return a.engine }
 
-// Start fires due timers from now on and subscribes the listeners; it
-// returns once they are subscribed.
+// Start fires due timers from now on, subscribes the listeners and starts
+// the sweep for timers whose worker died; it returns once the listeners are
+// subscribed.
 func (a *App) Start(_ context.Context) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -173,6 +182,12 @@ func (a *App) Start(_ context.Context) error {
 		return fmt.Errorf("expiration app: %w", err)
 	}
 	a.started, a.listeners = true, ls
+	sweepCtx, stop := context.WithCancel(context.Background())
+	a.stopSweep, a.sweepDone = stop, make(chan struct{})
+	go func() {
+		defer close(a.sweepDone)
+		a.sweep.Run(sweepCtx)
+	}()
 	return nil
 }
 
@@ -187,6 +202,10 @@ func (a *App) Close() error {
 		return nil
 	}
 	a.closed = true
+	if a.stopSweep != nil {
+		a.stopSweep()
+		<-a.sweepDone
+	}
 	err := listeners.Close(a.listeners)
 	a.listeners = nil
 	a.server.Shutdown() // does nothing if never started

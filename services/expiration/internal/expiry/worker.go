@@ -52,6 +52,12 @@ func (w *Worker) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if err := w.waitUntil(ctx, j.ExpiresAt); err != nil {
 		return fmt.Errorf("expiry: order %s: stopped before its expiresAt: %w", j.OrderID, err)
 	}
+	return w.fire(ctx, j)
+}
+
+// fire publishes the hold's expiration:complete and records how late it
+// went out. Both the task's own run and the orphan sweep end a hold here.
+func (w *Worker) fire(ctx context.Context, j Job) error {
 	if err := w.pub.PublishEvent(ctx, events.ExpirationComplete{OrderID: j.OrderID}); err != nil {
 		w.log.Warn("publishing expiration:complete failed; will retry", "orderId", j.OrderID, "err", err)
 		return fmt.Errorf("expiry: publish expiration:complete for order %s: %w", j.OrderID, err)
