@@ -215,7 +215,8 @@ func TestDurableQueueGroupResumes(t *testing.T) {
 
 				conn := srv.Connect(t)
 				first := make(chan delivery, 10)
-				l, err := listenInto[events.TicketCreated](conn, events.GroupOrders, first, events.WithAckWait(time.Second))
+				log, logs := newLogger()
+				l, err := listenInto[events.TicketCreated](conn, events.GroupOrders, first, events.WithAckWait(time.Second), events.WithLogger(log))
 				require.NoError(t, err)
 				for n := 1; n <= 3; n++ {
 					require.NoError(t, pub.PublishEvent(ctx, ticket(n)))
@@ -225,6 +226,10 @@ func TestDurableQueueGroupResumes(t *testing.T) {
 					seen[receive(t, first).msg.(events.TicketCreated).ID] = true
 				}
 				assert.Equal(t, map[string]bool{oid(1): true, oid(2): true, oid(3): true}, seen)
+				// The handler hands a message over before the listener acks it;
+				// "event handled" is logged once the ack is sent. Going away
+				// before that would rightly bring the message back.
+				require.Eventually(t, func() bool { return countLogs(t, logs, "event handled") == 3 }, waitFor, 10*time.Millisecond)
 
 				if tt.reconnect {
 					require.NoError(t, conn.Close())
