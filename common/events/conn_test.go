@@ -2,7 +2,6 @@ package events_test
 
 import (
 	"context"
-	"strings"
 	"testing"
 	"time"
 
@@ -35,7 +34,7 @@ func TestReconnectAfterServerRestart(t *testing.T) {
 			t.Run(tt.name, func(t *testing.T) {
 				t.Parallel()
 				srv := server(t, bus, tt.opts...)
-				logger, logs := newLogger()
+				logger, logs := testkit.NewLogger()
 				t.Cleanup(func() {
 					if t.Failed() {
 						t.Log(logs.String())
@@ -69,14 +68,14 @@ func TestReconnectAfterServerRestart(t *testing.T) {
 				// the restart exercises the reconnect path, not just NATS's own
 				// transparent reconnect.
 				require.Eventually(t, func() bool {
-					return countLogs(t, logs, "lost connection to NATS") >= 2
+					return logs.Count(t, "lost connection to NATS", nil) >= 2
 				}, waitFor, 50*time.Millisecond)
 
 				srv.Restart()
 				require.Eventually(t, func() bool { return listenConn.Connected() && pubConn.Connected() },
 					waitFor, 50*time.Millisecond)
 				require.NoError(t, listenConn.Ready(ctx))
-				assert.Equal(t, 2, countLogs(t, logs, "reconnected to NATS"))
+				assert.Equal(t, 2, logs.Count(t, "reconnected to NATS", nil))
 
 				require.NoError(t, pub.PublishEvent(ctx, ticket(3)))
 				assert.Equal(t, ticket(3), receive(t, got).msg)
@@ -84,16 +83,6 @@ func TestReconnectAfterServerRestart(t *testing.T) {
 			})
 		}
 	})
-}
-
-func countLogs(t testing.TB, logs *syncBuffer, msg string) int {
-	n := 0
-	for _, rec := range logs.records(t) {
-		if m, _ := rec["msg"].(string); strings.HasPrefix(m, msg) {
-			n++
-		}
-	}
-	return n
 }
 
 // Connect keeps trying while the server is not there yet (as at the start of

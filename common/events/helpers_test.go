@@ -1,16 +1,9 @@
 package events_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"log/slog"
-	"strings"
-	"sync"
 	"testing"
 	"time"
-
-	"github.com/stretchr/testify/require"
 
 	"github.com/ticketing/common/events"
 	"github.com/ticketing/common/testkit"
@@ -19,68 +12,6 @@ import (
 // waitFor bounds every wait on the bus; generous because -race on a small
 // machine is slow, and a passing test never waits this long.
 const waitFor = 15 * time.Second
-
-// syncBuffer lets the listener's workers log while the test reads.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// records parses the JSON log lines written so far.
-func (b *syncBuffer) records(t testing.TB) []map[string]any {
-	t.Helper()
-	var out []map[string]any
-	for line := range strings.Lines(b.String()) {
-		var rec map[string]any
-		require.NoError(t, json.Unmarshal([]byte(line), &rec), line)
-		out = append(out, rec)
-	}
-	return out
-}
-
-// has reports whether some record has every given key with the given value.
-// Numbers in JSON logs decode as float64.
-func (b *syncBuffer) has(t testing.TB, want map[string]any) bool {
-	t.Helper()
-	for _, rec := range b.records(t) {
-		match := true
-		for k, v := range want {
-			got, ok := rec[k]
-			if s, isString := v.(string); isString && k == "msg" {
-				// Messages are matched by prefix so the test does not pin the wording.
-				gs, _ := got.(string)
-				if !ok || !strings.HasPrefix(gs, s) {
-					match = false
-				}
-				continue
-			}
-			if !ok || got != v {
-				match = false
-			}
-		}
-		if match {
-			return true
-		}
-	}
-	return false
-}
-
-func newLogger() (*slog.Logger, *syncBuffer) {
-	buf := &syncBuffer{}
-	return slog.New(slog.NewJSONHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug})), buf
-}
 
 type delivery struct {
 	msg  events.Payload

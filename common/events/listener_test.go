@@ -94,7 +94,7 @@ func TestUnackedMessageIsRedelivered(t *testing.T) {
 			t.Run(tt.name, func(t *testing.T) {
 				t.Parallel()
 				srv := server(t, bus)
-				logger, logs := newLogger()
+				logger, logs := testkit.NewLogger()
 				conn := srv.Connect(t, func(c *events.Config) { c.Logger = logger })
 				pub := events.NewPublisher(conn)
 
@@ -119,8 +119,8 @@ func TestUnackedMessageIsRedelivered(t *testing.T) {
 				case <-time.After(waitFor):
 					t.Fatal("message was not redelivered")
 				}
-				assert.True(t, logs.has(t, map[string]any{
-					"msg": tt.wantLog, "subject": "ticket:created", "sequence": float64(1), "group": events.GroupOrders,
+				assert.True(t, logs.Has(t, tt.wantLog, map[string]any{
+					"subject": "ticket:created", "sequence": float64(1), "group": events.GroupOrders,
 				}), logs.String())
 				// Acked on the second try: another ack wait passes without a third call.
 				assert.Never(t, func() bool { return calls.Load() > 2 }, 2500*time.Millisecond, 100*time.Millisecond)
@@ -147,7 +147,7 @@ func TestPoisonMessageIsAckedAndLogged(t *testing.T) {
 			t.Run(tt.name, func(t *testing.T) {
 				t.Parallel()
 				srv := server(t, bus)
-				logger, logs := newLogger()
+				logger, logs := testkit.NewLogger()
 				conn := srv.Connect(t, func(c *events.Config) { c.Logger = logger })
 				pub := events.NewPublisher(conn)
 
@@ -174,8 +174,8 @@ func TestPoisonMessageIsAckedAndLogged(t *testing.T) {
 				case <-time.After(waitFor):
 					t.Fatal("the message after the poison one was not processed")
 				}
-				assert.True(t, logs.has(t, map[string]any{
-					"level": "ERROR", "msg": tt.wantLog, "subject": "ticket:created", "sequence": float64(1),
+				assert.True(t, logs.Has(t, tt.wantLog, map[string]any{
+					"level": "ERROR", "subject": "ticket:created", "sequence": float64(1),
 				}), logs.String())
 				// Acked: neither the poison message nor the good one comes back.
 				assert.Never(t, func() bool { return poisonCalls.Load() > 1 || len(good) > 0 },
@@ -215,7 +215,7 @@ func TestDurableQueueGroupResumes(t *testing.T) {
 
 				conn := srv.Connect(t)
 				first := make(chan delivery, 10)
-				log, logs := newLogger()
+				log, logs := testkit.NewLogger()
 				l, err := listenInto[events.TicketCreated](conn, events.GroupOrders, first, events.WithAckWait(time.Second), events.WithLogger(log))
 				require.NoError(t, err)
 				for n := 1; n <= 3; n++ {
@@ -229,7 +229,7 @@ func TestDurableQueueGroupResumes(t *testing.T) {
 				// The handler hands a message over before the listener acks it;
 				// "event handled" is logged once the ack is sent. Going away
 				// before that would rightly bring the message back.
-				require.Eventually(t, func() bool { return countLogs(t, logs, "event handled") == 3 }, waitFor, 10*time.Millisecond)
+				require.Eventually(t, func() bool { return logs.Count(t, "event handled", nil) == 3 }, waitFor, 10*time.Millisecond)
 
 				if tt.reconnect {
 					require.NoError(t, conn.Close())

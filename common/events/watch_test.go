@@ -71,7 +71,7 @@ func TestWatchResumesAfterReconnect(t *testing.T) {
 	t.Parallel()
 	forEachBus(t, func(t *testing.T, bus events.Bus) {
 		srv := server(t, bus, testkit.WithFileStore())
-		logger, logs := newLogger()
+		logger, logs := testkit.NewLogger()
 		t.Cleanup(func() {
 			if t.Failed() {
 				t.Log(logs.String())

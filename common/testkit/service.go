@@ -1,7 +1,6 @@
 package testkit
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"regexp"
@@ -64,22 +63,4 @@ func RunService(t testing.TB, name string, run RunFunc, env map[string]string) *
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
-}
-
-// LogBuffer collects a service's log lines while it runs.
-type LogBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *LogBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *LogBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

@@ -162,7 +162,9 @@ func TestCancelledOrPaidOrderDoesNotExpire(t *testing.T) {
 			// A repeated cancel or payment (redelivery) is fine.
 			h.publish(t, tt.settle(settled))
 			h.publish(t, tt.settle(newOrderID()))
-			assert.Eventually(t, func() bool { return h.logs.count("handler failed") == 0 && h.logs.count("hold timer cancelled") == 1 },
+			assert.Eventually(t, func() bool {
+				return h.logs.Count(t, "handler failed", nil) == 0 && h.logs.Count(t, "hold timer cancelled", nil) == 1
+			},
 				waitFor, 50*time.Millisecond)
 		})
 	}
@@ -183,10 +185,10 @@ func TestPoisonOrderCreatedIsAcked(t *testing.T) {
 	h.orderCreated(t, id, expiresAt)
 
 	assert.Equal(t, id, h.receive(t, time.Until(expiresAt)+arrival).orderID)
-	require.Equal(t, 2, h.logs.count("poison message"))
+	require.Equal(t, 2, h.logs.Count(t, "poison message", nil))
 	// Unacked, they would be redelivered after the 5 s ack wait.
 	redeliveredBy := time.Until(sentPoison.Add(5*time.Second + 1500*time.Millisecond))
-	assert.Never(t, func() bool { return h.logs.count("poison message") > 2 }, redeliveredBy, 100*time.Millisecond)
+	assert.Never(t, func() bool { return h.logs.Count(t, "poison message", nil) > 2 }, redeliveredBy, 100*time.Millisecond)
 	h.noMore(t, 0)
 }
 

@@ -1,12 +1,9 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -22,36 +19,6 @@ import (
 	"github.com/ticketing/services/expiration/internal/redistest"
 )
 
-// syncBuffer collects log lines written from many goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// count is how many log records have msg starting with prefix.
-func (s *syncBuffer) count(prefix string) int {
-	n := 0
-	for _, line := range strings.Split(s.String(), "\n") {
-		var rec struct{ Msg string }
-		if json.Unmarshal([]byte(line), &rec) == nil && strings.HasPrefix(rec.Msg, prefix) {
-			n++
-		}
-	}
-	return n
-}
-
 // harness is one test's world: its own NATS Streaming server, its own Redis
 // database, a publisher standing in for orders and payments, and an observer
 // standing in for orders' expiration:complete listener.
@@ -61,7 +28,7 @@ type harness struct {
 	inspector *asynq.Inspector
 	pub       *events.Publisher
 	expired   chan expiredAt
-	logs      *syncBuffer
+	logs      *testkit.LogBuffer
 }
 
 type expiredAt struct {
@@ -75,7 +42,7 @@ func newHarness(t *testing.T) *harness {
 		nats:    testkit.NATS(t),
 		redis:   redistest.DB(t),
 		expired: make(chan expiredAt, 100),
-		logs:    &syncBuffer{},
+		logs:    &testkit.LogBuffer{},
 	}
 	h.inspector = asynq.NewInspector(h.redis)
 	t.Cleanup(func() { _ = h.inspector.Close() })

@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -33,36 +32,6 @@ const (
 	tick    = 10 * time.Millisecond
 )
 
-// syncBuffer collects the service's log lines while it runs.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-// records decodes the JSON log lines written so far.
-func (s *syncBuffer) records(t testing.TB) []map[string]any {
-	t.Helper()
-	s.mu.Lock()
-	text := s.b.String()
-	s.mu.Unlock()
-	var out []map[string]any
-	for _, line := range strings.Split(strings.TrimSpace(text), "\n") {
-		if line == "" {
-			continue
-		}
-		var rec map[string]any
-		require.NoError(t, json.Unmarshal([]byte(line), &rec), line)
-		out = append(out, rec)
-	}
-	return out
-}
-
 // harness runs one orders app on its own database and NATS server, served
 // over real HTTP, with a second NATS connection for the test's own events.
 type harness struct {
@@ -71,7 +40,7 @@ type harness struct {
 	db    *mongo.Database
 	pub   *events.Publisher
 	conn  *events.Conn // the test's connection, not the app's
-	logs  *syncBuffer
+	logs  *testkit.LogBuffer
 	clock *clock
 }
 
@@ -103,7 +72,7 @@ func newHarness(t *testing.T, opts ...events.ListenOption) *harness {
 	testConn := srv.Connect(t)
 	sessions, err := session.NewManager(session.Config{Key: []byte(jwtKey)})
 	require.NoError(t, err)
-	logs := &syncBuffer{}
+	logs := &testkit.LogBuffer{}
 	clk := &clock{now: start}
 	a, err := app.New(context.Background(), app.Deps{
 		DB:               db,
@@ -122,7 +91,7 @@ func newHarness(t *testing.T, opts ...events.ListenOption) *harness {
 	t.Cleanup(ts.Close)
 	t.Cleanup(func() {
 		if t.Failed() {
-			for _, r := range logs.records(t) {
+			for _, r := range logs.Records(t) {
 				t.Log(r)
 			}
 		}

@@ -67,7 +67,7 @@ func TestReplicaAppliesNewestAtOnce(t *testing.T) {
 
 	got, _ = h.replica(t, id)
 	assert.Equal(t, replicaTicket{ID: mustOID(t, id), Title: "title v2", Price: 12, Version: 2}, got, "v2 is kept")
-	for _, r := range h.logs.records(t) {
+	for _, r := range h.logs.Records(t) {
 		msg, _ := r["msg"].(string)
 		assert.False(t, strings.HasPrefix(msg, "handler failed") || strings.HasPrefix(msg, "poison"),
 			"nothing was left for redelivery or taken for poison: %v", r)
@@ -109,7 +109,7 @@ func TestReplicaIgnoresDuplicates(t *testing.T) {
 
 	got, _ := h.replica(t, id)
 	assert.Equal(t, replicaTicket{ID: mustOID(t, id), Title: "title v2", Price: 12, Version: 2}, got)
-	for _, r := range h.logs.records(t) {
+	for _, r := range h.logs.Records(t) {
 		msg, _ := r["msg"].(string)
 		assert.False(t, strings.HasPrefix(msg, "handler failed") || strings.HasPrefix(msg, "poison"),
 			"no duplicate was refused or taken for poison: %v", r)
@@ -209,7 +209,7 @@ func TestMalformedEventsDoNotBlock(t *testing.T) {
 
 func (h *harness) countLogs(t testing.TB, prefix string) int {
 	n := 0
-	for _, r := range h.logs.records(t) {
+	for _, r := range h.logs.Records(t) {
 		if msg, _ := r["msg"].(string); strings.HasPrefix(msg, prefix) {
 			n++
 		}

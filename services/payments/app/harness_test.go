@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -33,64 +32,6 @@ const (
 	tick    = 10 * time.Millisecond
 )
 
-// syncBuffer collects the service's log lines while it runs.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-// records decodes the JSON log lines written so far. Like every helper
-// that wait conditions call (they run on goroutines of their own), it
-// reports with assert, not require.
-func (s *syncBuffer) records(t testing.TB) []map[string]any {
-	t.Helper()
-	s.mu.Lock()
-	text := s.b.String()
-	s.mu.Unlock()
-	var out []map[string]any
-	for _, line := range strings.Split(strings.TrimSpace(text), "\n") {
-		if line == "" {
-			continue
-		}
-		var rec map[string]any
-		if assert.NoError(t, json.Unmarshal([]byte(line), &rec), line) {
-			out = append(out, rec)
-		}
-	}
-	return out
-}
-
-// count is how many log records have message msg and every attribute in attrs;
-// a string attribute matches when the record's value contains it.
-func (s *syncBuffer) count(t testing.TB, msg string, attrs map[string]any) int {
-	t.Helper()
-	n := 0
-next:
-	for _, r := range s.records(t) {
-		if r["msg"] != msg {
-			continue
-		}
-		for k, want := range attrs {
-			got := r[k]
-			if ws, ok := want.(string); ok {
-				if gs, ok := got.(string); !ok || !strings.Contains(gs, ws) {
-					continue next
-				}
-			} else if got != want {
-				continue next
-			}
-		}
-		n++
-	}
-	return n
-}
-
 // clock is the app's Now, moved by the test.
 type clock struct {
 	mu  sync.Mutex
@@ -120,7 +61,7 @@ type harness struct {
 	db     *mongo.Database
 	pub    *events.Publisher
 	conn   *events.Conn // the test's connection, not the app's
-	logs   *syncBuffer
+	logs   *testkit.LogBuffer
 	clock  *clock
 	stripe *recorder
 }
@@ -136,7 +77,7 @@ func newHarness(t *testing.T, stripe http.Handler, opts ...events.ListenOption) 
 	rec := newRecorder(t, stripe)
 	sessions, err := session.NewManager(session.Config{Key: []byte(jwtKey)})
 	require.NoError(t, err)
-	logs := &syncBuffer{}
+	logs := &testkit.LogBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	clk := &clock{now: start}
 	a, err := app.New(context.Background(), app.Deps{
@@ -157,7 +98,7 @@ func newHarness(t *testing.T, stripe http.Handler, opts ...events.ListenOption) 
 	t.Cleanup(ts.Close)
 	t.Cleanup(func() {
 		if t.Failed() {
-			for _, r := range logs.records(t) {
+			for _, r := range logs.Records(t) {
 				t.Log(r)
 			}
 		}
@@ -304,7 +245,7 @@ func (h *harness) cancel(t testing.TB, id string) {
 // cancelsHandled counts the deliveries of order:cancelled for the order the
 // app has finished with (acked).
 func (h *harness) cancelsHandled(t testing.TB, id string) int {
-	return h.logs.count(t, "order cancel handled", map[string]any{"orderId": id})
+	return h.logs.Count(t, "order cancel handled", map[string]any{"orderId": id})
 }
 
 // storedPayment is the raw payment record, outbox included.

@@ -127,7 +127,7 @@ func paidThroughIntent(t *testing.T, h *harness, created *observer[events.Paymen
 		}
 		assert.Equal(c, []events.PaymentCreated{{ID: rec.ID.Hex(), OrderID: orderID, StripeID: intentID}}, mine)
 	}, waitFor, tick)
-	assert.Equal(t, 1, h.logs.count(t, "order paid through a payment intent", map[string]any{"orderId": orderID}),
+	assert.Equal(t, 1, h.logs.Count(t, "order paid through a payment intent", map[string]any{"orderId": orderID}),
 		"one write recorded the payment and its event")
 	return rec
 }

@@ -16,7 +16,7 @@ import (
 // handlerFailures counts deliveries of subject the app left unacked with an
 // error containing errText.
 func (h *harness) handlerFailures(t testing.TB, subject events.Subject, errText string) int {
-	return h.logs.count(t, "handler failed; leaving the message unacked for redelivery",
+	return h.logs.Count(t, "handler failed; leaving the message unacked for redelivery",
 		map[string]any{"subject": string(subject), "err": errText})
 }
 
@@ -40,12 +40,12 @@ func TestOrderCreatedFillsReplica(t *testing.T) {
 	again := createdEvent(id, buyer.id, 99, expires)
 	h.publish(t, again)
 	require.Eventually(t, func() bool {
-		return h.logs.count(t, "order created handled", map[string]any{"orderId": id, "applied": false}) == 1
+		return h.logs.Count(t, "order created handled", map[string]any{"orderId": id, "applied": false}) == 1
 	}, waitFor, tick)
 	got, _ = h.replica(t, id)
 	assert.Equal(t, 20.5, got.Price)
 	assert.Zero(t, h.handlerFailures(t, events.SubjectOrderCreated, ""), "nothing left for redelivery")
-	assert.Equal(t, 1, h.logs.count(t, "poison message: undecodable or invalid payload, acking so it does not block the queue", nil))
+	assert.Equal(t, 1, h.logs.Count(t, "poison message: undecodable or invalid payload, acking so it does not block the queue", nil))
 }
 
 // order:cancelled is terminal (CONTRACT.md §3): it applies over any older
@@ -67,7 +67,7 @@ func TestOrderCancelledIsTerminal(t *testing.T) {
 
 		h.publish(t, createdEvent(id, buyer.id, 10, expires))
 		require.Eventually(t, func() bool {
-			return h.logs.count(t, "order created handled", map[string]any{"orderId": id, "applied": false}) == 1
+			return h.logs.Count(t, "order created handled", map[string]any{"orderId": id, "applied": false}) == 1
 		}, waitFor, tick)
 		got, _ = h.replica(t, id)
 		assert.Equal(t, replicaOrder{ID: mustOID(t, id), Version: 1, UserID: buyer.id, Price: 10,
@@ -78,7 +78,7 @@ func TestOrderCancelledIsTerminal(t *testing.T) {
 		assert.Contains(t, r.body, "Cannot pay for an cancelled order")
 		h.publish(t, createdEvent(id, buyer.id, 99, expires))
 		require.Eventually(t, func() bool {
-			return h.logs.count(t, "order created handled", map[string]any{"orderId": id, "applied": false}) == 2
+			return h.logs.Count(t, "order created handled", map[string]any{"orderId": id, "applied": false}) == 2
 		}, waitFor, tick)
 		again, _ := h.replica(t, id)
 		assert.Equal(t, got, again, "a repeated create changes nothing")
@@ -97,8 +97,8 @@ func TestOrderCancelledIsTerminal(t *testing.T) {
 		h.cancel(t, id)
 		h.waitReplica(t, id, events.OrderStatusCancelled, 1)
 		h.cancel(t, id)
-		assert.Equal(t, 1, h.logs.count(t, "order cancel handled", map[string]any{"orderId": id, "applied": true}))
-		assert.Equal(t, 1, h.logs.count(t, "order cancel handled", map[string]any{"orderId": id, "applied": false}))
+		assert.Equal(t, 1, h.logs.Count(t, "order cancel handled", map[string]any{"orderId": id, "applied": true}))
+		assert.Equal(t, 1, h.logs.Count(t, "order cancel handled", map[string]any{"orderId": id, "applied": false}))
 		h.waitReplica(t, id, events.OrderStatusCancelled, 1)
 		assert.Empty(t, h.stripe.to("/v1/refunds"), "an order never charged is not refunded")
 	})

@@ -29,37 +29,20 @@ const (
 	buyer   = "000000000000000000000002"
 )
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // harness is the tickets service's store, listeners and relay on a real
 // NATS Streaming server, with an outside observer of ticket:updated.
 type harness struct {
 	store   *store.Tickets
 	svc     *ticket.Service
 	orders  *events.Publisher // publishes as the orders service would
-	logs    *syncBuffer
+	logs    *testkit.LogBuffer
 	mu      sync.Mutex
 	updates []events.TicketUpdated
 }
 
 func newHarness(t *testing.T, opts ...events.ListenOption) *harness {
 	t.Helper()
-	h := &harness{logs: &syncBuffer{}}
+	h := &harness{logs: &testkit.LogBuffer{}}
 	logger := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	bus := testkit.NATS(t)
 
