@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"go.mongodb.org/mongo-driver/bson/primitive"
+
+	"github.com/ticketing/common/events"
 )
 
 // OutboxEvent is one pending event stored in a record's "outbox" array until
@@ -17,6 +19,24 @@ type OutboxEvent struct {
 	ID      string `bson:"id" json:"id"`
 	Subject string `bson:"subject" json:"subject"`
 	Data    string `bson:"data" json:"data"`
+}
+
+// Outbox validates and encodes events for a record's outbox: a payload its
+// listeners would refuse is refused before it is stored, rather than
+// published and then dropped as poison by every listener.
+func Outbox(evs ...events.Payload) ([]OutboxEvent, error) {
+	box := make([]OutboxEvent, 0, len(evs))
+	for _, p := range evs {
+		if err := p.Validate(); err != nil {
+			return nil, fmt.Errorf("mongox: refusing to store event: %w", err)
+		}
+		ev, err := NewOutboxEvent(string(p.Subject()), p)
+		if err != nil {
+			return nil, err
+		}
+		box = append(box, ev)
+	}
+	return box, nil
 }
 
 // NewOutboxEvent marshals payload to JSON and gives it a fresh id. A payload

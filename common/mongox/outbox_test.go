@@ -9,6 +9,7 @@ import (
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/primitive"
 
+	"github.com/ticketing/common/events"
 	"github.com/ticketing/common/mongox"
 )
 
@@ -56,4 +57,28 @@ func TestOutboxEventBSONNames(t *testing.T) {
 	var m bson.M
 	require.NoError(t, bson.Unmarshal(raw, &m))
 	assert.Equal(t, bson.M{"id": "i", "subject": "s", "data": `{"a":1}`}, m)
+}
+
+// Outbox encodes each event under its subject, and refuses the whole batch
+// when one payload is one its listeners would drop as poison.
+func TestOutbox(t *testing.T) {
+	t.Parallel()
+	id := primitive.NewObjectID().Hex()
+	good := events.ExpirationComplete{OrderID: id}
+	bad := events.ExpirationComplete{OrderID: "not an id"}
+
+	box, err := mongox.Outbox(good, events.OrderCancelled{ID: id, Version: 1, Ticket: events.OrderCancelledTicket{ID: id}})
+	require.NoError(t, err)
+	require.Len(t, box, 2)
+	assert.Equal(t, "expiration:complete", box[0].Subject)
+	assert.JSONEq(t, `{"orderId":"`+id+`"}`, box[0].Data)
+	assert.Equal(t, "order:cancelled", box[1].Subject)
+	assert.NotEqual(t, box[0].ID, box[1].ID)
+
+	_, err = mongox.Outbox(good, bad)
+	assert.Error(t, err)
+
+	box, err = mongox.Outbox()
+	require.NoError(t, err)
+	assert.Empty(t, box)
 }

@@ -85,7 +85,7 @@ func (s *Orders) Insert(ctx context.Context, o order.Order, evs ...events.Payloa
 		return err
 	}
 	doc.CreatedAt = s.now().UTC()
-	if doc.Outbox, err = outbox(evs); err != nil {
+	if doc.Outbox, err = mongox.Outbox(evs...); err != nil {
 		return err
 	}
 	if _, err := s.coll.InsertOne(ctx, doc); err != nil {
@@ -164,28 +164,11 @@ func (s *Orders) Transition(ctx context.Context, from, next order.Order, evs ...
 	if key := next.ReservationKey(); key != from.ReservationKey() {
 		set["reservation"] = key
 	}
-	box, err := outbox(evs)
+	box, err := mongox.Outbox(evs...)
 	if err != nil {
 		return err
 	}
 	return mongox.UpdateVersioned(ctx, s.coll, oid, from.Version, mongox.Change{Set: set, Events: box})
-}
-
-// outbox validates and encodes events for a record's outbox, so a malformed
-// event is refused before it is stored rather than by every listener.
-func outbox(evs []events.Payload) ([]mongox.OutboxEvent, error) {
-	var box []mongox.OutboxEvent
-	for _, p := range evs {
-		if err := p.Validate(); err != nil {
-			return nil, fmt.Errorf("store: refusing to store event: %w", err)
-		}
-		ev, err := mongox.NewOutboxEvent(string(p.Subject()), p)
-		if err != nil {
-			return nil, err
-		}
-		box = append(box, ev)
-	}
-	return box, nil
 }
 
 func toOrderDoc(o order.Order) (orderDoc, error) {

@@ -84,7 +84,7 @@ func (s *Payments) Insert(ctx context.Context, p payment.Payment, evs ...events.
 	if err != nil {
 		return err
 	}
-	if doc.Outbox, err = outbox(evs); err != nil {
+	if doc.Outbox, err = mongox.Outbox(evs...); err != nil {
 		return err
 	}
 	doc.CreatedAt = s.now().UTC()
@@ -153,7 +153,7 @@ func (s *Payments) Update(ctx context.Context, from, next payment.Payment, evs .
 	if err != nil {
 		return err
 	}
-	box, err := outbox(evs)
+	box, err := mongox.Outbox(evs...)
 	if err != nil {
 		return err
 	}
@@ -180,23 +180,6 @@ func (s *Payments) Update(ctx context.Context, from, next payment.Payment, evs .
 		}
 	}
 	return mongox.UpdateVersioned(ctx, s.coll, oid, from.Version, ch)
-}
-
-// outbox validates and encodes events for a record's outbox, so a malformed
-// event is refused before it is stored rather than by every listener.
-func outbox(evs []events.Payload) ([]mongox.OutboxEvent, error) {
-	var box []mongox.OutboxEvent
-	for _, p := range evs {
-		if err := p.Validate(); err != nil {
-			return nil, fmt.Errorf("store: refusing to store event: %w", err)
-		}
-		ev, err := mongox.NewOutboxEvent(string(p.Subject()), p)
-		if err != nil {
-			return nil, err
-		}
-		box = append(box, ev)
-	}
-	return box, nil
 }
 
 func toPaymentDoc(p payment.Payment) (paymentDoc, error) {

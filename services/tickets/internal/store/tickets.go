@@ -74,14 +74,14 @@ func (s *Tickets) EnsureIndexes(ctx context.Context) error {
 func (s *Tickets) Insert(ctx context.Context, t ticket.Ticket) (ticket.Ticket, error) {
 	id := primitive.NewObjectID()
 	t.ID = id.Hex()
-	ev, err := outboxEvent(events.TicketCreated{ID: t.ID, Version: t.Version, Title: t.Title, Price: t.Price, UserID: t.UserID})
+	box, err := mongox.Outbox(events.TicketCreated{ID: t.ID, Version: t.Version, Title: t.Title, Price: t.Price, UserID: t.UserID})
 	if err != nil {
 		return ticket.Ticket{}, err
 	}
 	doc := ticketDoc{
 		ID: id, Title: t.Title, Price: t.Price, UserID: t.UserID, Version: t.Version,
 		OrderID: t.OrderID, ReleasedOrders: t.ReleasedOrders, StandbyOrders: t.StandbyOrders,
-		Outbox: []mongox.OutboxEvent{ev},
+		Outbox: box,
 	}
 	_, err = s.coll.InsertOne(ctx, doc)
 	// Also on an error that may hide a stored write: the relay would
@@ -124,7 +124,7 @@ func (s *Tickets) Update(ctx context.Context, t ticket.Ticket) error {
 	if t.Version < 1 {
 		return fmt.Errorf("update ticket %s: version %d cannot follow another", t.ID, t.Version)
 	}
-	ev, err := outboxEvent(events.TicketUpdated{
+	box, err := mongox.Outbox(events.TicketUpdated{
 		ID: t.ID, Version: t.Version, Title: t.Title, Price: t.Price, UserID: t.UserID, OrderID: t.OrderID,
 		Withdrawn: t.Withdrawn,
 	})
@@ -133,7 +133,7 @@ func (s *Tickets) Update(ctx context.Context, t ticket.Ticket) error {
 	}
 	ch := mongox.Change{
 		Set:    bson.M{"title": t.Title, "price": t.Price, "userId": t.UserID},
-		Events: []mongox.OutboxEvent{ev},
+		Events: box,
 	}
 	if t.OrderID != "" {
 		ch.Set["orderId"] = t.OrderID
@@ -255,13 +255,4 @@ func (d ticketDoc) ticket() ticket.Ticket {
 		t.Paid = append(t.Paid, ticket.Payment{OrderID: p.OrderID, At: p.At.UTC()})
 	}
 	return t
-}
-
-// outboxEvent checks a payload as its listeners will before storing it: an
-// event stored invalid would be published and then dropped as poison.
-func outboxEvent(p events.Payload) (mongox.OutboxEvent, error) {
-	if err := p.Validate(); err != nil {
-		return mongox.OutboxEvent{}, fmt.Errorf("store ticket: %w", err)
-	}
-	return mongox.NewOutboxEvent(string(p.Subject()), p)
 }
