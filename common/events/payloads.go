@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/ticketing/common/ids"
 )
 
 // Payload is an event body: it knows its subject and can check that the
@@ -232,7 +234,7 @@ func (v *validator) fail(field, problem string) {
 func (v *validator) objectID(field, s string) {
 	if s == "" {
 		v.fail(field, "is required")
-	} else if !IsObjectID(s) {
+	} else if !ids.IsObjectID(s) {
 		v.fail(field, fmt.Sprintf("%q is not a 24-hex id", s))
 	}
 }
@@ -262,19 +264,4 @@ func (v *validator) err() error {
 		return nil
 	}
 	return fmt.Errorf("%w: %s: %s", ErrInvalidPayload, v.subject, strings.Join(v.problems, "; "))
-}
-
-// IsObjectID reports whether s is a MongoDB ObjectId in hex, the form every
-// id on the wire takes.
-func IsObjectID(s string) bool {
-	if len(s) != 24 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-			return false
-		}
-	}
-	return true
 }

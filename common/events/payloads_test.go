@@ -193,19 +193,6 @@ func TestDecodeReportsEveryProblem(t *testing.T) {
 	assert.Contains(t, err.Error(), "stripeId: is required")
 }
 
-func TestIsObjectID(t *testing.T) {
-	for s, want := range map[string]bool{
-		"0123456789abcdef01234567":  true,
-		"0123456789ABCDEF01234567":  true,
-		"0123456789abcdef0123456":   false,
-		"0123456789abcdef012345678": false,
-		"0123456789abcdef0123456g":  false,
-		"":                          false,
-	} {
-		assert.Equal(t, want, events.IsObjectID(s), s)
-	}
-}
-
 // OrderCreated.MarshalJSON lists the fields by hand; this catches a field
 // added to the struct but not to the JSON.
 func TestOrderCreatedMarshalsEveryField(t *testing.T) {

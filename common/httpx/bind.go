@@ -13,6 +13,7 @@ import (
 	"github.com/go-playground/validator/v10"
 
 	"github.com/ticketing/common/errs"
+	"github.com/ticketing/common/ids"
 )
 
 // Messages for malformed requests: the contract wants them to say what is wrong.
@@ -119,22 +120,8 @@ func message(sf reflect.StructField) string {
 // that says so (an id that cannot exist is the caller's mistake, not a 404).
 func ParamID(c *gin.Context, name string) (string, error) {
 	id := c.Param(name)
-	if !IsObjectID(id) {
+	if !ids.IsObjectID(id) {
 		return "", ErrMalformedID
 	}
 	return id, nil
-}
-
-// IsObjectID reports whether s is a 24-hex ObjectId string.
-func IsObjectID(s string) bool {
-	if len(s) != 24 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		ch := s[i]
-		if !((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F')) {
-			return false
-		}
-	}
-	return true
 }

@@ -10,7 +10,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
-	"github.com/ticketing/common/events"
+	"github.com/ticketing/common/ids"
 )
 
 // TaskType names the hold timer's tasks in Redis. It is stored with every
@@ -46,7 +46,7 @@ func decodeJob(data []byte) (Job, error) {
 	if err := json.Unmarshal(data, &j); err != nil {
 		return Job{}, fmt.Errorf("%w: %w", ErrBadJob, err)
 	}
-	if !events.IsObjectID(j.OrderID) {
+	if !ids.IsObjectID(j.OrderID) {
 		return Job{}, fmt.Errorf("%w: orderId %q is not a 24-hex id", ErrBadJob, j.OrderID)
 	}
 	return j, nil

@@ -8,6 +8,7 @@ import (
 	"github.com/ticketing/common/errs"
 	"github.com/ticketing/common/events"
 	"github.com/ticketing/common/httpx"
+	"github.com/ticketing/common/ids"
 	"github.com/ticketing/services/orders/internal/order"
 )
 
@@ -61,7 +62,7 @@ func (h *Handlers) Create(c *gin.Context) {
 	}
 	// binding's mongodb rule takes lowercase hex only; ids are accepted in
 	// either case here as in the path.
-	if !httpx.IsObjectID(req.TicketID) {
+	if !ids.IsObjectID(req.TicketID) {
 		httpx.Fail(c, errs.Validation(errs.FieldError{Message: msgTicketID, Field: "ticketId"}))
 		return
 	}

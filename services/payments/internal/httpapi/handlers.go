@@ -9,6 +9,7 @@ import (
 
 	"github.com/ticketing/common/errs"
 	"github.com/ticketing/common/httpx"
+	"github.com/ticketing/common/ids"
 	"github.com/ticketing/services/payments/internal/payment"
 )
 
@@ -57,7 +58,7 @@ func (h *Handlers) Create(c *gin.Context) {
 	token := strings.TrimSpace(req.Token)
 	failed["token"] = failed["token"] || token == ""
 	// Ids are accepted in either case, as in the other services.
-	failed["orderId"] = failed["orderId"] || !httpx.IsObjectID(req.OrderID)
+	failed["orderId"] = failed["orderId"] || !ids.IsObjectID(req.OrderID)
 	var fields []errs.FieldError
 	if failed["token"] {
 		fields = append(fields, errs.FieldError{Message: msgToken, Field: "token"})

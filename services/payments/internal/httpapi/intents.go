@@ -10,6 +10,7 @@ import (
 
 	"github.com/ticketing/common/errs"
 	"github.com/ticketing/common/httpx"
+	"github.com/ticketing/common/ids"
 	"github.com/ticketing/services/payments/internal/payment"
 )
 
@@ -46,7 +47,7 @@ func (h *Handlers) CreateIntent(c *gin.Context) {
 		httpx.Fail(c, err)
 		return
 	}
-	if !httpx.IsObjectID(req.OrderID) {
+	if !ids.IsObjectID(req.OrderID) {
 		httpx.Fail(c, errs.Validation(errs.FieldError{Message: msgOrderID, Field: "orderId"}))
 		return
 	}

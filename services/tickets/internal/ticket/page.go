@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"github.com/ticketing/common/errs"
-	"github.com/ticketing/common/events"
+	"github.com/ticketing/common/ids"
 )
 
 // Page limits for the list of tickets for sale.
@@ -38,7 +38,7 @@ func ParsePage(limit, before string) (Page, error) {
 		}
 		p.Limit = n
 	}
-	if p.Before != "" && !events.IsObjectID(p.Before) {
+	if p.Before != "" && !ids.IsObjectID(p.Before) {
 		fields = append(fields, errs.FieldError{Field: "before", Message: MsgBefore})
 	}
 	if len(fields) > 0 {
