@@ -33,32 +33,11 @@ var (
 // A field of the wrong JSON type fails the same way as one that breaks its
 // rule, and does not hide the fields after it. An empty body counts as {} so the caller hears which fields are missing.
 func BindJSON(c *gin.Context, dst any) error {
-	raw, err := io.ReadAll(c.Request.Body)
+	raw, err := readObject(c)
 	if err != nil {
-		if isTooLarge(err) {
-			return errs.ErrTooLarge
-		}
-		return errs.Wrap(errs.BadRequest("Request body could not be read"), err)
+		return err
 	}
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 {
-		raw = []byte("{}")
-	}
-	if raw[0] != '{' {
-		if json.Valid(raw) {
-			return ErrNotObject
-		}
-		return ErrMalformedJSON
-	}
-
-	var fields []errs.FieldError
-	seen := map[string]bool{}
-	add := func(jsonName, msg string) {
-		if !seen[jsonName] {
-			seen[jsonName] = true
-			fields = append(fields, errs.FieldError{Message: msg, Field: jsonName})
-		}
-	}
+	fe := &fieldErrors{seen: map[string]bool{}}
 	t := reflect.TypeOf(dst).Elem()
 
 	// Each field is decoded on its own: encoding/json stops at the first
@@ -77,7 +56,7 @@ func BindJSON(c *gin.Context, dst any) error {
 			continue
 		}
 		if err := json.Unmarshal(value, v.Field(i).Addr().Interface()); err != nil {
-			add(name, message(sf))
+			fe.add(name, message(sf))
 		}
 	}
 
@@ -86,19 +65,55 @@ func BindJSON(c *gin.Context, dst any) error {
 		if !errors.As(err, &verrs) {
 			return errs.Wrap(errs.BadRequest("Request body is invalid"), err)
 		}
-		for _, fe := range verrs {
-			sf, ok := t.FieldByName(fe.StructField())
+		for _, ve := range verrs {
+			sf, ok := t.FieldByName(ve.StructField())
 			if !ok {
-				add(fe.Field(), fe.Field()+" is invalid")
+				fe.add(ve.Field(), ve.Field()+" is invalid")
 				continue
 			}
-			add(jsonName(sf), message(sf))
+			fe.add(jsonName(sf), message(sf))
 		}
 	}
-	if len(fields) > 0 {
-		return errs.Validation(fields...)
+	if len(fe.fields) > 0 {
+		return errs.Validation(fe.fields...)
 	}
 	return nil
+}
+
+// readObject reads the body and checks it is a JSON object; an empty body
+// counts as {}.
+func readObject(c *gin.Context) ([]byte, error) {
+	raw, err := io.ReadAll(c.Request.Body)
+	if err != nil {
+		if isTooLarge(err) {
+			return nil, errs.ErrTooLarge
+		}
+		return nil, errs.Wrap(errs.BadRequest("Request body could not be read"), err)
+	}
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		return []byte("{}"), nil
+	}
+	if raw[0] != '{' {
+		if json.Valid(raw) {
+			return nil, ErrNotObject
+		}
+		return nil, ErrMalformedJSON
+	}
+	return raw, nil
+}
+
+// fieldErrors collects one error per field, the first said of it.
+type fieldErrors struct {
+	fields []errs.FieldError
+	seen   map[string]bool
+}
+
+func (f *fieldErrors) add(jsonName, msg string) {
+	if !f.seen[jsonName] {
+		f.seen[jsonName] = true
+		f.fields = append(f.fields, errs.FieldError{Message: msg, Field: jsonName})
+	}
 }
 
 func jsonName(sf reflect.StructField) string {

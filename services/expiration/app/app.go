@@ -79,21 +79,9 @@ type App struct {
 
 // New checks d and builds the service. It does not touch Redis or NATS yet.
 func New(_ context.Context, d Deps) (*App, error) {
-	var missing []string
-	if d.Events == nil {
-		missing = append(missing, "Events")
-	}
-	if d.Redis == nil {
-		missing = append(missing, "Redis")
-	}
-	if len(missing) > 0 {
-		return nil, fmt.Errorf("expiration app: missing dependencies %v", missing)
-	}
-	if d.Logger == nil {
-		d.Logger = slog.New(slog.DiscardHandler)
-	}
-	if d.Now == nil {
-		d.Now = time.Now
+	d, err := d.withDefaults()
+	if err != nil {
+		return nil, err
 	}
 	rc, ok := d.Redis.MakeRedisClient().(redis.UniversalClient)
 	if !ok {
@@ -129,17 +117,7 @@ func New(_ context.Context, d Deps) (*App, error) {
 		_ = rc.Close()
 		return nil, err
 	}
-	a.server = asynq.NewServerFromRedisClient(rc, asynq.Config{
-		Concurrency:              concurrency,
-		Queues:                   map[string]int{expiry.Queue: 1},
-		DelayedTaskCheckInterval: delayedCheckInterval,
-		TaskCheckInterval:        taskCheckInterval,
-		RetryDelayFunc:           expiry.RetryDelay,
-		IsFailure:                expiry.IsFailure,
-		ShutdownTimeout:          shutdownTimeout,
-		Logger:                   asynqLogger{d.Logger.With("component", "asynq")},
-		LogLevel:                 asynq.InfoLevel,
-	})
+	a.server = newTimerServer(rc, d.Logger)
 	a.engine, err = httpx.NewEngine(httpx.Config{
 		Service:    "expiration",
 		Logger:     d.Logger,
@@ -154,6 +132,43 @@ func New(_ context.Context, d Deps) (*App, error) {
 		return nil, err
 	}
 	return a, nil
+}
+
+// withDefaults checks that d has what the service cannot run without and
+// fills in the rest.
+func (d Deps) withDefaults() (Deps, error) {
+	var missing []string
+	if d.Events == nil {
+		missing = append(missing, "Events")
+	}
+	if d.Redis == nil {
+		missing = append(missing, "Redis")
+	}
+	if len(missing) > 0 {
+		return d, fmt.Errorf("expiration app: missing dependencies %v", missing)
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	return d, nil
+}
+
+// newTimerServer is the asynq server that hands due timers to the worker.
+func newTimerServer(rc redis.UniversalClient, log *slog.Logger) *asynq.Server {
+	return asynq.NewServerFromRedisClient(rc, asynq.Config{
+		Concurrency:              concurrency,
+		Queues:                   map[string]int{expiry.Queue: 1},
+		DelayedTaskCheckInterval: delayedCheckInterval,
+		TaskCheckInterval:        taskCheckInterval,
+		RetryDelayFunc:           expiry.RetryDelay,
+		IsFailure:                expiry.IsFailure,
+		ShutdownTimeout:          shutdownTimeout,
+		Logger:                   asynqLogger{log.With("component", "asynq")},
+		LogLevel:                 asynq.InfoLevel,
+	})
 }
 
 // Handler serves /healthz, /readyz and /metrics; the service has no other routes.

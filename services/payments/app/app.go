@@ -82,33 +82,9 @@ type App struct {
 // start without it) and builds the HTTP engine. Nothing is subscribed until
 // Start.
 func New(ctx context.Context, d Deps) (*App, error) {
-	var missing []string
-	if d.DB == nil {
-		missing = append(missing, "DB")
-	}
-	if d.Events == nil {
-		missing = append(missing, "Events")
-	}
-	if d.Sessions == nil {
-		missing = append(missing, "Sessions")
-	}
-	if d.Stripe == nil {
-		missing = append(missing, "Stripe")
-	}
-	if len(missing) > 0 {
-		return nil, fmt.Errorf("payments app: missing dependencies %v", missing)
-	}
-	if d.StripeTimeout < 0 {
-		return nil, fmt.Errorf("payments app: stripe timeout %v is negative", d.StripeTimeout)
-	}
-	if d.StripeTimeout == 0 {
-		d.StripeTimeout = payment.DefaultStripeTimeout
-	}
-	if d.Logger == nil {
-		d.Logger = slog.New(slog.DiscardHandler)
-	}
-	if d.Now == nil {
-		d.Now = time.Now
+	d, err := d.withDefaults()
+	if err != nil {
+		return nil, err
 	}
 
 	payments := store.NewPayments(d.DB, d.Now)
@@ -148,16 +124,61 @@ func New(ctx context.Context, d Deps) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("payments app: %w", err)
 	}
-	var hook httpapi.WebhookParser
-	if d.StripeWebhookSecret != "" {
-		if hook, err = stripegw.NewWebhook(d.StripeWebhookSecret); err != nil {
-			return nil, fmt.Errorf("payments app: %w", err)
-		}
-	} else {
-		d.Logger.Info("no Stripe webhook signing secret: POST /api/payments/webhook is off; payments complete through the read-back only")
+	hook, err := webhookParser(d)
+	if err != nil {
+		return nil, err
 	}
 	httpapi.Routes(engine, httpapi.NewHandlers(svc, hook))
 	return &App{deps: d, log: d.Logger, engine: engine, svc: svc, relay: relay}, nil
+}
+
+// withDefaults checks that d has what the service cannot run without and
+// fills in the rest.
+func (d Deps) withDefaults() (Deps, error) {
+	var missing []string
+	if d.DB == nil {
+		missing = append(missing, "DB")
+	}
+	if d.Events == nil {
+		missing = append(missing, "Events")
+	}
+	if d.Sessions == nil {
+		missing = append(missing, "Sessions")
+	}
+	if d.Stripe == nil {
+		missing = append(missing, "Stripe")
+	}
+	if len(missing) > 0 {
+		return d, fmt.Errorf("payments app: missing dependencies %v", missing)
+	}
+	if d.StripeTimeout < 0 {
+		return d, fmt.Errorf("payments app: stripe timeout %v is negative", d.StripeTimeout)
+	}
+	if d.StripeTimeout == 0 {
+		d.StripeTimeout = payment.DefaultStripeTimeout
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+
+	return d, nil
+}
+
+// webhookParser verifies Stripe's webhook deliveries with the signing
+// secret; without one there is no webhook route.
+func webhookParser(d Deps) (httpapi.WebhookParser, error) {
+	if d.StripeWebhookSecret == "" {
+		d.Logger.Info("no Stripe webhook signing secret: POST /api/payments/webhook is off; payments complete through the read-back only")
+		return nil, nil
+	}
+	hook, err := stripegw.NewWebhook(d.StripeWebhookSecret)
+	if err != nil {
+		return nil, fmt.Errorf("payments app: %w", err)
+	}
+	return hook, nil
 }
 
 // Handler is the HTTP handler: the payments routes plus /healthz, /readyz
