@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/ticketing/common/boot"
 	"github.com/ticketing/common/events"
 	"github.com/ticketing/common/httpx"
 	"github.com/ticketing/services/expiration/internal/expiry"
@@ -137,15 +138,11 @@ func New(_ context.Context, d Deps) (*App, error) {
 // withDefaults checks that d has what the service cannot run without and
 // fills in the rest.
 func (d Deps) withDefaults() (Deps, error) {
-	var missing []string
-	if d.Events == nil {
-		missing = append(missing, "Events")
-	}
-	if d.Redis == nil {
-		missing = append(missing, "Redis")
-	}
-	if len(missing) > 0 {
-		return d, fmt.Errorf("expiration app: missing dependencies %v", missing)
+	if err := boot.RequireDeps("expiration app",
+		boot.Dep{Name: "Events", Missing: d.Events == nil},
+		boot.Dep{Name: "Redis", Missing: d.Redis == nil},
+	); err != nil {
+		return d, err
 	}
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)

@@ -68,18 +68,12 @@ type App struct {
 // makes reserving race-free, so the service does not start without it) and
 // builds the HTTP engine. Nothing is subscribed until Start.
 func New(ctx context.Context, d Deps) (*App, error) {
-	var missing []string
-	if d.DB == nil {
-		missing = append(missing, "DB")
-	}
-	if d.Events == nil {
-		missing = append(missing, "Events")
-	}
-	if d.Sessions == nil {
-		missing = append(missing, "Sessions")
-	}
-	if len(missing) > 0 {
-		return nil, fmt.Errorf("orders app: missing dependencies %v", missing)
+	if err := boot.RequireDeps("orders app",
+		boot.Dep{Name: "DB", Missing: d.DB == nil},
+		boot.Dep{Name: "Events", Missing: d.Events == nil},
+		boot.Dep{Name: "Sessions", Missing: d.Sessions == nil},
+	); err != nil {
+		return nil, err
 	}
 	if d.ExpirationWindow < 0 {
 		return nil, fmt.Errorf("orders app: expiration window %v is negative", d.ExpirationWindow)

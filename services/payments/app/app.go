@@ -135,21 +135,13 @@ func New(ctx context.Context, d Deps) (*App, error) {
 // withDefaults checks that d has what the service cannot run without and
 // fills in the rest.
 func (d Deps) withDefaults() (Deps, error) {
-	var missing []string
-	if d.DB == nil {
-		missing = append(missing, "DB")
-	}
-	if d.Events == nil {
-		missing = append(missing, "Events")
-	}
-	if d.Sessions == nil {
-		missing = append(missing, "Sessions")
-	}
-	if d.Stripe == nil {
-		missing = append(missing, "Stripe")
-	}
-	if len(missing) > 0 {
-		return d, fmt.Errorf("payments app: missing dependencies %v", missing)
+	if err := boot.RequireDeps("payments app",
+		boot.Dep{Name: "DB", Missing: d.DB == nil},
+		boot.Dep{Name: "Events", Missing: d.Events == nil},
+		boot.Dep{Name: "Sessions", Missing: d.Sessions == nil},
+		boot.Dep{Name: "Stripe", Missing: d.Stripe == nil},
+	); err != nil {
+		return d, err
 	}
 	if d.StripeTimeout < 0 {
 		return d, fmt.Errorf("payments app: stripe timeout %v is negative", d.StripeTimeout)

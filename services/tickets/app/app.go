@@ -70,18 +70,12 @@ type App struct {
 // New checks d, creates the indexes and builds the HTTP handler. Nothing
 // runs in the background until Start.
 func New(ctx context.Context, d Deps) (*App, error) {
-	var missing []string
-	if d.DB == nil {
-		missing = append(missing, "DB")
-	}
-	if d.Events == nil {
-		missing = append(missing, "Events")
-	}
-	if d.Sessions == nil {
-		missing = append(missing, "Sessions")
-	}
-	if len(missing) > 0 {
-		return nil, fmt.Errorf("tickets: missing dependencies %v", missing)
+	if err := boot.RequireDeps("tickets",
+		boot.Dep{Name: "DB", Missing: d.DB == nil},
+		boot.Dep{Name: "Events", Missing: d.Events == nil},
+		boot.Dep{Name: "Sessions", Missing: d.Sessions == nil},
+	); err != nil {
+		return nil, err
 	}
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
