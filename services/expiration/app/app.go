@@ -67,7 +67,7 @@ type App struct {
 	server    *asynq.Server
 	worker    *expiry.Worker
 	sweep     *expiry.OrphanSweep
-	handlers  *listeners.Handlers
+	timers    *expiry.Scheduler
 	engine    *gin.Engine
 
 	mu        sync.Mutex
@@ -107,7 +107,7 @@ func New(_ context.Context, d Deps) (*App, error) {
 		_ = rc.Close()
 		return nil, err
 	}
-	a.handlers = listeners.NewHandlers(scheduler, d.Logger)
+	a.timers = scheduler
 	a.worker, err = expiry.NewWorker(events.NewPublisher(d.Events), d.Logger, d.Now, metrics)
 	if err != nil {
 		_ = rc.Close()
@@ -188,7 +188,7 @@ func (a *App) Start(_ context.Context) error {
 	if err := a.server.Start(mux); err != nil {
 		return fmt.Errorf("expiration app: start timer server: %w", err)
 	}
-	ls, err := listeners.Listen(a.deps.Events, a.handlers, events.WithLogger(a.log))
+	ls, err := listeners.Start(a.deps.Events, a.timers, a.log, events.WithLogger(a.log))
 	if err != nil {
 		a.server.Shutdown()
 		return fmt.Errorf("expiration app: %w", err)
@@ -218,7 +218,7 @@ func (a *App) Close() error {
 		a.stopSweep()
 		<-a.sweepDone
 	}
-	err := listeners.Close(a.listeners)
+	err := events.CloseAll(a.listeners)
 	a.listeners = nil
 	a.server.Shutdown() // does nothing if never started
 	if cerr := a.redis.Close(); cerr != nil {

@@ -49,16 +49,18 @@ type Deps struct {
 	// ForSaleMax bounds the in-memory view of the tickets for sale
 	// (ticket.ForSale); 0 takes ticket.DefaultForSaleMax.
 	ForSaleMax int
+	// ListenOptions are added to every listener's options, after the
+	// service's own (tests shorten the ack wait with them).
+	ListenOptions []events.ListenOption
 }
 
 // App is the wired service.
 type App struct {
-	deps      Deps
-	log       *slog.Logger
-	engine    *gin.Engine
-	relay     *mongox.Relay
-	listeners *listeners.Listeners
-	bg        boot.Background
+	deps   Deps
+	log    *slog.Logger
+	engine *gin.Engine
+	relay  *mongox.Relay
+	bg     boot.Background
 
 	tickets  *store.Tickets
 	svc      *ticket.Service
@@ -98,7 +100,6 @@ func New(ctx context.Context, d Deps) (*App, error) {
 	svc := ticket.NewService(tickets, ticket.WithView(a.view),
 		ticket.WithOrderTickets(store.NewOrderTickets(d.DB)), ticket.WithClock(d.Now))
 	a.svc = svc
-	a.listeners = listeners.New(svc, d.Logger)
 
 	engine, err := httpx.NewEngine(httpx.Config{
 		Service:        "tickets",
@@ -144,8 +145,9 @@ func (a *App) Start(ctx context.Context) error {
 	if err := a.view.Load(ctx, a.tickets); err != nil {
 		return errors.Join(fmt.Errorf("tickets: %w", err), a.closeWatchers())
 	}
+	opts := append([]events.ListenOption{events.WithLogger(a.log)}, a.deps.ListenOptions...)
 	err = a.bg.Start(ctx, func() ([]*events.Listener, error) {
-		return a.listeners.Subscribe(a.deps.Events, events.WithLogger(a.log))
+		return listeners.Start(a.deps.Events, a.svc, a.log, opts...)
 	}, a.relay)
 	if err != nil {
 		return errors.Join(fmt.Errorf("tickets: %w", err), a.closeWatchers())

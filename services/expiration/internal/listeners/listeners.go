@@ -3,8 +3,6 @@ package listeners
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -17,6 +15,17 @@ type Timers interface {
 	Cancel(orderID string) (bool, error)
 }
 
+// Start subscribes every listener in the expiration service's queue group;
+// a nil logger discards the handlers' own traces.
+func Start(conn *events.Conn, timers Timers, log *slog.Logger, opts ...events.ListenOption) ([]*events.Listener, error) {
+	h := newHandlers(timers, log)
+	return events.ListenAll(conn, events.GroupExpiration, opts,
+		events.On(h.OrderCreated),
+		events.On(h.OrderCancelled),
+		events.On(h.PaymentCreated),
+	)
+}
+
 // Handlers holds the event handlers. Each is idempotent, since NATS
 // Streaming delivers at least once.
 type Handlers struct {
@@ -24,8 +33,8 @@ type Handlers struct {
 	log    *slog.Logger
 }
 
-// NewHandlers returns handlers that schedule and cancel through timers.
-func NewHandlers(timers Timers, log *slog.Logger) *Handlers {
+// newHandlers returns handlers that schedule and cancel through timers.
+func newHandlers(timers Timers, log *slog.Logger) *Handlers {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -66,37 +75,4 @@ func (h *Handlers) cancel(orderID, why string) error {
 		h.log.Info("hold timer cancelled", "orderId", orderID, "because", why)
 	}
 	return nil
-}
-
-// Listen subscribes the handlers in the expiration queue group. On failure
-// it closes what it had already subscribed.
-func Listen(conn *events.Conn, h *Handlers, opts ...events.ListenOption) ([]*events.Listener, error) {
-	var ls []*events.Listener
-	add := func(l *events.Listener, err error) error {
-		if err != nil {
-			return err
-		}
-		ls = append(ls, l)
-		return nil
-	}
-	err := add(events.Listen(conn, events.GroupExpiration, h.OrderCreated, opts...))
-	if err == nil {
-		err = add(events.Listen(conn, events.GroupExpiration, h.OrderCancelled, opts...))
-	}
-	if err == nil {
-		err = add(events.Listen(conn, events.GroupExpiration, h.PaymentCreated, opts...))
-	}
-	if err != nil {
-		return nil, errors.Join(fmt.Errorf("listeners: %w", err), Close(ls))
-	}
-	return ls, nil
-}
-
-// Close closes every listener (keeping the durable positions).
-func Close(ls []*events.Listener) error {
-	var errs []error
-	for _, l := range ls {
-		errs = append(errs, l.Close())
-	}
-	return errors.Join(errs...)
 }

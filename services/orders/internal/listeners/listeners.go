@@ -9,37 +9,20 @@ package listeners
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/ticketing/common/errs"
 	"github.com/ticketing/common/events"
 	"github.com/ticketing/services/orders/internal/order"
 )
 
-// Start subscribes every listener in the orders service's queue group. On
-// error the ones already subscribed are closed again.
+// Start subscribes every listener in the orders service's queue group.
 func Start(conn *events.Conn, svc *order.Service, opts ...events.ListenOption) ([]*events.Listener, error) {
-	var started []*events.Listener
-	add := func(l *events.Listener, err error) error {
-		if err != nil {
-			return err
-		}
-		started = append(started, l)
-		return nil
-	}
-	err := errors.Join(
-		add(events.Listen(conn, events.GroupOrders, TicketCreated(svc), opts...)),
-		add(events.Listen(conn, events.GroupOrders, TicketUpdated(svc), opts...)),
-		add(events.Listen(conn, events.GroupOrders, ExpirationComplete(svc), opts...)),
-		add(events.Listen(conn, events.GroupOrders, PaymentCreated(svc), opts...)),
+	return events.ListenAll(conn, events.GroupOrders, opts,
+		events.On(TicketCreated(svc)),
+		events.On(TicketUpdated(svc)),
+		events.On(ExpirationComplete(svc)),
+		events.On(PaymentCreated(svc)),
 	)
-	if err != nil {
-		for _, l := range started {
-			err = errors.Join(err, l.Close())
-		}
-		return nil, fmt.Errorf("listeners: %w", err)
-	}
-	return started, nil
 }
 
 // TicketCreated feeds the tickets replica. A create heard after a later

@@ -8,35 +8,17 @@ package listeners
 
 import (
 	"context"
-	"errors"
-	"fmt"
 
 	"github.com/ticketing/common/events"
 	"github.com/ticketing/services/payments/internal/payment"
 )
 
-// Start subscribes every listener in the payments service's queue group. On
-// error the ones already subscribed are closed again.
+// Start subscribes every listener in the payments service's queue group.
 func Start(conn *events.Conn, svc *payment.Service, opts ...events.ListenOption) ([]*events.Listener, error) {
-	var started []*events.Listener
-	add := func(l *events.Listener, err error) error {
-		if err != nil {
-			return err
-		}
-		started = append(started, l)
-		return nil
-	}
-	err := errors.Join(
-		add(events.Listen(conn, events.GroupPayments, OrderCreated(svc), opts...)),
-		add(events.Listen(conn, events.GroupPayments, OrderCancelled(svc), opts...)),
+	return events.ListenAll(conn, events.GroupPayments, opts,
+		events.On(OrderCreated(svc)),
+		events.On(OrderCancelled(svc)),
 	)
-	if err != nil {
-		for _, l := range started {
-			err = errors.Join(err, l.Close())
-		}
-		return nil, fmt.Errorf("listeners: %w", err)
-	}
-	return started, nil
 }
 
 // OrderCreated feeds the orders replica; a repeat, or a create heard after

@@ -12,36 +12,28 @@ import (
 	"github.com/ticketing/services/tickets/internal/ticket"
 )
 
+// Start subscribes every listener in the tickets service's queue group; a
+// nil logger discards the handlers' own traces.
+func Start(conn *events.Conn, tickets *ticket.Service, logger *slog.Logger, opts ...events.ListenOption) ([]*events.Listener, error) {
+	l := newListeners(tickets, logger)
+	return events.ListenAll(conn, events.GroupTickets, opts,
+		events.On(l.OrderCreated),
+		events.On(l.OrderCancelled),
+		events.On(l.PaymentCreated),
+	)
+}
+
 // Listeners handles order:created, order:cancelled and payment:created.
 type Listeners struct {
 	tickets *ticket.Service
 	log     *slog.Logger
 }
 
-// New returns the handlers; a nil logger discards.
-func New(tickets *ticket.Service, logger *slog.Logger) *Listeners {
+func newListeners(tickets *ticket.Service, logger *slog.Logger) *Listeners {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	return &Listeners{tickets: tickets, log: logger.With("component", "listeners")}
-}
-
-// Subscribe starts the three listeners in the tickets service's durable queue
-// group. On failure the ones already started are closed.
-func (l *Listeners) Subscribe(conn *events.Conn, opts ...events.ListenOption) ([]*events.Listener, error) {
-	created, err := events.Listen(conn, events.GroupTickets, l.OrderCreated, opts...)
-	if err != nil {
-		return nil, err
-	}
-	cancelled, err := events.Listen(conn, events.GroupTickets, l.OrderCancelled, opts...)
-	if err != nil {
-		return nil, errors.Join(err, created.Close())
-	}
-	paid, err := events.Listen(conn, events.GroupTickets, l.PaymentCreated, opts...)
-	if err != nil {
-		return nil, errors.Join(err, created.Close(), cancelled.Close())
-	}
-	return []*events.Listener{created, cancelled, paid}, nil
 }
 
 // OrderCreated reserves the order's ticket (ticket.Ticket.Reserve). A

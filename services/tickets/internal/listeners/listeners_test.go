@@ -3,7 +3,6 @@ package listeners_test
 import (
 	"bytes"
 	"context"
-	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -42,8 +41,8 @@ type harness struct {
 
 func newHarness(t *testing.T, opts ...events.ListenOption) *harness {
 	t.Helper()
-	h := &harness{logs: &testkit.LogBuffer{}}
-	logger := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	logger, logs := testkit.NewLogger()
+	h := &harness{logs: logs}
 	bus := testkit.NATS(t)
 
 	var relay *mongox.Relay
@@ -57,13 +56,9 @@ func newHarness(t *testing.T, opts ...events.ListenOption) *harness {
 
 	h.svc = ticket.NewService(h.store)
 	opts = append([]events.ListenOption{events.WithLogger(logger), events.WithAckWait(time.Second)}, opts...)
-	subs, err := listeners.New(h.svc, logger).Subscribe(conn, opts...)
+	subs, err := listeners.Start(conn, h.svc, logger, opts...)
 	require.NoError(t, err)
-	t.Cleanup(func() {
-		for _, s := range subs {
-			assert.NoError(t, s.Close())
-		}
-	})
+	t.Cleanup(func() { assert.NoError(t, events.CloseAll(subs)) })
 
 	observer := bus.Connect(t)
 	obs, err := events.Listen(observer, "observer", func(_ context.Context, m events.TicketUpdated, _ events.Meta) error {
