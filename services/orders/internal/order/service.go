@@ -61,11 +61,11 @@ type Holds interface {
 // configured otherwise (EXPIRATION_WINDOW_SECONDS, CONTRACT.md §2).
 const DefaultExpirationWindow = 15 * time.Minute
 
-// maxAttempts bounds the re-read-and-retry loop after version conflicts. A
+// maxAttempts bounds the re-read-and-retry loops after version conflicts. A
 // conflict means someone else changed the record a moment ago; a few rounds
 // settle any real contention, and an error after that is retried by the
 // caller (a redelivery, or the buyer's next click).
-const maxAttempts = 5
+const maxAttempts = errs.DefaultConflictAttempts
 
 // Config is what NewService needs.
 type Config struct {
@@ -292,7 +292,7 @@ func cancelledEvent(o Order) events.Payload { return o.CancelledEvent() }
 func (s *Service) transition(ctx context.Context, id string,
 	step func(Order) (next Order, changed bool, err error), event func(Order) events.Payload,
 ) error {
-	for attempt := 1; ; attempt++ {
+	return errs.RetryOnConflict(maxAttempts, func() error {
 		cur, err := s.orders.Get(ctx, id)
 		if err != nil {
 			return err
@@ -309,13 +309,8 @@ func (s *Service) transition(ctx context.Context, id string,
 		if len(evs) > 0 && !errs.Refused(err) { // as in Reserve
 			s.notify(id)
 		}
-		if err == nil {
-			return nil
-		}
-		if !errors.Is(err, errs.ErrConflict) || attempt == maxAttempts {
-			return err
-		}
-	}
+		return err
+	})
 }
 
 // ApplyTicket handles ticket:created and ticket:updated. Both carry the

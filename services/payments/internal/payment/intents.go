@@ -152,35 +152,47 @@ func (s *Service) CompleteIntent(ctx context.Context, in Intent) (Payment, error
 	// Money has moved: the caller hanging up must not stop the recording.
 	ctx = context.WithoutCancel(ctx)
 	var p Payment
-	for attempt := 1; ; attempt++ {
+	var paidAlready *Payment // by another intent
+	busy := false            // a card charge is under way, or its outcome unknown
+	err := errs.RetryOnConflict(maxAttempts, func() error {
+		// After a conflict or a lost insert race the other path wrote first:
+		// read what it wrote.
 		cur, err := s.paymentOf(ctx, orderID)
 		if err != nil {
-			return Payment{}, fmt.Errorf("complete intent %s: %w", in.ID, err)
+			return err
 		}
 		switch {
 		case cur == nil:
 			p = NewIntentPayment(orderID, in)
-			err = s.insert(ctx, p)
+			return s.insert(ctx, p)
 		case cur.Status == StatusCharged && cur.StripeID == in.ID:
 			p = *cur // recorded by whichever came first
+			return nil
 		case cur.Status == StatusCharged:
-			return Payment{}, s.refundSurplus(ctx, *cur, in)
+			paidAlready = cur
+			return nil
 		case cur.Status == StatusFailed:
 			p = cur.PaidByIntent(in)
 			err = s.write(ctx, *cur, p, p.CreatedEvent())
 			if !errs.Refused(err) { // as in insert
 				s.notify(p.ID)
 			}
-		default: // pending: a card charge is under way or its outcome unknown
-			return Payment{}, fmt.Errorf("complete intent %s of order %s: %w", in.ID, orderID, ErrPaymentBusy)
+			return err
+		default: // pending
+			busy = true
+			return nil
 		}
-		if err != nil {
-			if (errors.Is(err, ErrPaymentExists) || errors.Is(err, errs.ErrConflict)) && attempt < maxAttempts {
-				continue // the other path wrote first: read what it wrote
-			}
-			return Payment{}, fmt.Errorf("complete intent %s: %w", in.ID, err)
-		}
-		break
+	}, ErrPaymentExists)
+	if err != nil {
+		return Payment{}, fmt.Errorf("complete intent %s: %w", in.ID, err)
+	}
+	switch {
+	case busy:
+		// ErrPaymentBusy is a conflict for the caller (come back later),
+		// not one to retry here at once.
+		return Payment{}, fmt.Errorf("complete intent %s of order %s: %w", in.ID, orderID, ErrPaymentBusy)
+	case paidAlready != nil:
+		return Payment{}, s.refundSurplus(ctx, *paidAlready, in)
 	}
 	// A cancel may have landed before or meanwhile. The cancel listener
 	// writes the cancel and then reads the payment record; here the record

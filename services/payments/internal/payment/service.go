@@ -55,7 +55,7 @@ const (
 	// caller gave up: a charge Stripe made must be written down.
 	writeTimeout = 10 * time.Second
 	// maxAttempts bounds the re-read-and-retry loops after version conflicts.
-	maxAttempts = 5
+	maxAttempts = errs.DefaultConflictAttempts
 )
 
 // Config is what NewService needs.
@@ -124,35 +124,36 @@ func (s *Service) newLease() Lease {
 // Many requests racing for one order all read "payable", but only one can
 // claim the order's payment record; the rest are told it is paid.
 func (s *Service) Pay(ctx context.Context, userID, orderID, token string) (Payment, error) {
-	for attempt := 1; ; attempt++ {
-		p, repeat, err := s.claim(ctx, userID, orderID, token)
-		if err != nil {
-			if errors.Is(err, errs.ErrConflict) && attempt < maxAttempts {
-				continue // someone claimed or changed the record meanwhile: re-read and decide again
-			}
-			return Payment{}, fmt.Errorf("pay order %s: %w", orderID, err)
-		}
-		if !repeat {
-			// A cancel may have landed since the read in claim. The cancel
-			// listener writes the cancel and then reads this record, while
-			// here the record was written and now the order is read, so at
-			// least one of the two sees the other: no charge slips past a
-			// cancel unrefunded.
-			o, err := s.orders.Get(ctx, orderID)
-			if err != nil || o.Cancelled() {
-				s.drop(ctx, p)
-				if err == nil {
-					err = ErrOrderCancelled
-				}
-				return Payment{}, fmt.Errorf("pay order %s: %w", orderID, err)
-			}
-		}
-		p, err = s.settle(ctx, p)
-		if err != nil {
-			return Payment{}, fmt.Errorf("pay order %s: %w", orderID, err)
-		}
-		return p, nil
+	var p Payment
+	var repeat bool
+	err := errs.RetryOnConflict(maxAttempts, func() (err error) {
+		// Someone may claim or change the record meanwhile: re-read and decide again.
+		p, repeat, err = s.claim(ctx, userID, orderID, token)
+		return err
+	})
+	if err != nil {
+		return Payment{}, fmt.Errorf("pay order %s: %w", orderID, err)
 	}
+	if !repeat {
+		// A cancel may have landed since the read in claim. The cancel
+		// listener writes the cancel and then reads this record, while
+		// here the record was written and now the order is read, so at
+		// least one of the two sees the other: no charge slips past a
+		// cancel unrefunded.
+		o, err := s.orders.Get(ctx, orderID)
+		if err != nil || o.Cancelled() {
+			s.drop(ctx, p)
+			if err == nil {
+				err = ErrOrderCancelled
+			}
+			return Payment{}, fmt.Errorf("pay order %s: %w", orderID, err)
+		}
+	}
+	p, err = s.settle(ctx, p)
+	if err != nil {
+		return Payment{}, fmt.Errorf("pay order %s: %w", orderID, err)
+	}
+	return p, nil
 }
 
 // claim checks the refusals and takes the order's payment record under a

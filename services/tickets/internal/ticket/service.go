@@ -56,9 +56,13 @@ type Listing struct {
 var ErrOrderNotHeard = errors.New("order not heard of yet")
 
 // maxAttempts bounds how often a change is re-read and tried again when
-// someone else changed the ticket in between. Each conflict means another
-// change succeeded, so a change gives up only under heavy contention.
-const maxAttempts = 50
+// someone else changed the ticket in between. Ten times the other services'
+// errs.DefaultConflictAttempts: at an on-sale rush every buyer's
+// order:created, their cancels and the seller's edits land on one ticket at
+// once, and a change that gave up would wait out a whole ack wait for its
+// redelivery. Each conflict means another change succeeded, so a change
+// gives up only under contention no rush has shown.
+const maxAttempts = 10 * errs.DefaultConflictAttempts
 
 // Service applies the rules to tickets.
 type Service struct {
@@ -244,28 +248,30 @@ func (s *Service) step(ctx context.Context, id string, rule func(Ticket) (Ticket
 // read it again and let the rule decide anew (it may now refuse, say
 // because the ticket got reserved meanwhile).
 func (s *Service) change(ctx context.Context, id string, rule func(Ticket) (Ticket, bool, error)) (Ticket, error) {
-	var lastErr error
-	for range maxAttempts {
+	var out Ticket
+	err := errs.RetryOnConflict(maxAttempts, func() error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		t, err := s.store.Find(ctx, id)
 		if err != nil {
-			return Ticket{}, err
+			out = Ticket{}
+			return err
 		}
 		next, write, err := rule(t)
+		out = next
 		if err != nil || !write {
-			return next, err
+			return err
 		}
-		err = s.store.Update(ctx, next)
-		if err == nil {
-			s.stored(next)
-			return next, nil
+		if err := s.store.Update(ctx, next); err != nil {
+			out = Ticket{}
+			return fmt.Errorf("update ticket %s: %w", id, err)
 		}
-		if !errors.Is(err, errs.ErrConflict) {
-			return Ticket{}, fmt.Errorf("update ticket %s: %w", id, err)
-		}
-		lastErr = err
-		if ctx.Err() != nil {
-			break
-		}
+		s.stored(next)
+		return nil
+	})
+	if errors.Is(err, errs.ErrConflict) {
+		return Ticket{}, fmt.Errorf("ticket %s kept changing: %w", id, err)
 	}
-	return Ticket{}, fmt.Errorf("ticket %s kept changing: %w", id, lastErr)
+	return out, err
 }
