@@ -87,17 +87,14 @@ func New(ctx context.Context, d Deps) (*App, error) {
 	}
 
 	a := &App{deps: d, log: d.Logger}
-	// The store wakes the relay after each write; the relay reads the
-	// store's collection, so each needs the other: notify reads a.relay,
-	// set on the next line, long before the first write.
-	tickets := store.NewTickets(d.DB, func(ids ...string) { a.relay.Notify(ids...) })
-	a.relay = mongox.NewRelay(tickets.Coll(), events.NewPublisher(d.Events), d.Logger.With("component", "relay"), d.Relay)
+	tickets := store.NewTickets(d.DB)
+	a.relay = mongox.NewRelay(tickets.Collection(), events.NewPublisher(d.Events), d.Logger.With("component", "relay"), d.Relay)
 	if err := tickets.EnsureIndexes(ctx); err != nil {
 		return nil, err
 	}
 	a.tickets = tickets
 	a.view = ticket.NewForSale(d.ForSaleMax, d.Logger)
-	svc := ticket.NewService(tickets, ticket.WithView(a.view),
+	svc := ticket.NewService(tickets, ticket.WithView(a.view), ticket.WithNotify(a.relay.Notify),
 		ticket.WithOrderTickets(store.NewOrderTickets(d.DB)), ticket.WithClock(d.Now))
 	a.svc = svc
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io"
 	"os/signal"
 	"syscall"
@@ -9,11 +10,7 @@ import (
 
 	"github.com/ticketing/common/boot"
 	"github.com/ticketing/common/config"
-	"github.com/ticketing/common/httpx"
-	"github.com/ticketing/common/mongox"
-	"github.com/ticketing/services/auth/internal/httpapi"
-	"github.com/ticketing/services/auth/internal/store"
-	"github.com/ticketing/services/auth/internal/user"
+	"github.com/ticketing/services/auth/app"
 )
 
 type settings struct {
@@ -27,16 +24,16 @@ func loadSettings(getenv func(string) string) (settings, error) {
 	env := config.New(getenv)
 	s := settings{
 		Settings:      boot.ReadSettings(env, boot.Mongo|boot.Sessions),
-		maxPerEmail:   env.Int("SIGNIN_MAX_FAILURES_PER_EMAIL", 5, 1, 1_000_000),
-		maxPerIP:      env.Int("SIGNIN_MAX_FAILURES_PER_IP", 50, 1, 1_000_000),
-		failureWindow: env.Duration("SIGNIN_FAILURE_WINDOW", 15*time.Minute),
+		maxPerEmail:   env.Int("SIGNIN_MAX_FAILURES_PER_EMAIL", app.DefaultMaxFailuresPerEmail, 1, 1_000_000),
+		maxPerIP:      env.Int("SIGNIN_MAX_FAILURES_PER_IP", app.DefaultMaxFailuresPerIP, 1, 1_000_000),
+		failureWindow: env.Duration("SIGNIN_FAILURE_WINDOW", app.DefaultFailureWindow),
 	}
 	return s, env.Err()
 }
 
 // run serves until ctx ends or SIGINT/SIGTERM arrives, then lets in-flight
 // requests finish and disconnects from the database.
-func run(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
+func run(ctx context.Context, getenv func(string) string, stdout io.Writer) (err error) {
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
@@ -50,32 +47,26 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	if err != nil {
 		return err
 	}
-	// Without NATS, Close only disconnects from Mongo and has no error to report.
-	defer func() { _ = conns.Close() }()
-	users := store.NewUsers(conns.DB)
-	if err := users.EnsureIndexes(ctx); err != nil {
-		return err
-	}
+	defer func() { err = errors.Join(err, conns.Close()) }()
 
-	svc, err := user.NewService(users,
-		user.NewFailureLimiter(cfg.maxPerEmail, cfg.failureWindow, nil),
-		user.NewFailureLimiter(cfg.maxPerIP, cfg.failureWindow, nil))
-	if err != nil {
-		return err
-	}
-	engine, err := httpx.NewEngine(httpx.Config{
-		Service:        "auth",
-		Logger:         logger,
-		Sessions:       conns.Sessions,
-		TrustedProxies: cfg.TrustedProxies,
-		MaxInFlight:    cfg.MaxInFlight,
-		QueueTimeout:   cfg.QueueTimeout,
-		Checks:         []httpx.Check{{Name: "mongo", Fn: mongox.Ping(conns.Mongo)}},
+	a, err := app.New(ctx, app.Deps{
+		DB:                  conns.DB,
+		Sessions:            conns.Sessions,
+		Logger:              logger,
+		MaxFailuresPerEmail: cfg.maxPerEmail,
+		MaxFailuresPerIP:    cfg.maxPerIP,
+		FailureWindow:       cfg.failureWindow,
+		TrustedProxies:      cfg.TrustedProxies,
+		MaxInFlight:         cfg.MaxInFlight,
+		QueueTimeout:        cfg.QueueTimeout,
 	})
 	if err != nil {
 		return err
 	}
-	httpapi.Routes(engine, httpapi.NewHandlers(svc, conns.Sessions))
+	if err := a.Start(ctx); err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, a.Close()) }()
 
-	return boot.Serve(ctx, cfg.Port, engine, logger)
+	return boot.Serve(ctx, cfg.Port, a.Handler(), logger)
 }

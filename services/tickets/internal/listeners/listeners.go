@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/ticketing/common/errs"
 	"github.com/ticketing/common/events"
 	"github.com/ticketing/services/tickets/internal/ticket"
 )
@@ -44,7 +45,7 @@ func newListeners(tickets *ticket.Service, logger *slog.Logger) *Listeners {
 func (l *Listeners) OrderCreated(ctx context.Context, msg events.OrderCreated, _ events.Meta) error {
 	t, changed, err := l.tickets.Reserve(ctx, msg.Ticket.ID, msg.ID, msg.ExpiresAt)
 	switch {
-	case errors.Is(err, ticket.ErrNotFound):
+	case errors.Is(err, errs.ErrNotFound):
 		return fmt.Errorf("%w: order %s names unknown ticket %s", events.ErrPoison, msg.ID, msg.Ticket.ID)
 	case err != nil:
 		return fmt.Errorf("reserve ticket %s for order %s: %w", msg.Ticket.ID, msg.ID, err)
@@ -60,7 +61,7 @@ func (l *Listeners) OrderCreated(ctx context.Context, msg events.OrderCreated, _
 func (l *Listeners) OrderCancelled(ctx context.Context, msg events.OrderCancelled, _ events.Meta) error {
 	t, changed, err := l.tickets.Release(ctx, msg.Ticket.ID, msg.ID)
 	switch {
-	case errors.Is(err, ticket.ErrNotFound):
+	case errors.Is(err, errs.ErrNotFound):
 		return fmt.Errorf("%w: order %s names unknown ticket %s", events.ErrPoison, msg.ID, msg.Ticket.ID)
 	case err != nil:
 		return fmt.Errorf("release ticket %s from order %s: %w", msg.Ticket.ID, msg.ID, err)

@@ -45,16 +45,15 @@ func newHarness(t *testing.T, opts ...events.ListenOption) *harness {
 	h := &harness{logs: logs}
 	bus := testkit.NATS(t)
 
-	var relay *mongox.Relay
-	h.store = store.NewTickets(testkit.MongoDB(t), func(ids ...string) { relay.Notify(ids...) })
+	h.store = store.NewTickets(testkit.MongoDB(t))
 	conn := bus.Connect(t)
-	relay = mongox.NewRelay(h.store.Coll(), events.NewPublisher(conn), logger, mongox.RelayOptions{})
+	relay := mongox.NewRelay(h.store.Collection(), events.NewPublisher(conn), logger, mongox.RelayOptions{})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); _ = relay.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
 
-	h.svc = ticket.NewService(h.store)
+	h.svc = ticket.NewService(h.store, ticket.WithNotify(relay.Notify))
 	opts = append([]events.ListenOption{events.WithLogger(logger), events.WithAckWait(time.Second)}, opts...)
 	subs, err := listeners.Start(conn, h.svc, logger, opts...)
 	require.NoError(t, err)
@@ -81,7 +80,7 @@ func (h *harness) newTicket(t *testing.T) ticket.Ticket {
 }
 
 func (h *harness) find(t require.TestingT, id string) ticket.Ticket {
-	tk, err := h.store.Find(context.Background(), id)
+	tk, err := h.store.Get(context.Background(), id)
 	require.NoError(t, err)
 	return tk
 }

@@ -11,6 +11,7 @@ import (
 	"go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
 
+	"github.com/ticketing/common/errs"
 	"github.com/ticketing/services/tickets/internal/ticket"
 )
 
@@ -45,11 +46,11 @@ func (s *OrderTickets) Remember(ctx context.Context, o ticket.OrderTicket) error
 	return nil
 }
 
-// Get returns ticket.ErrNotFound for an order it has not heard of.
+// Get returns errs.ErrNotFound for an order it has not heard of.
 func (s *OrderTickets) Get(ctx context.Context, orderID string) (ticket.OrderTicket, error) {
 	oid, err := primitive.ObjectIDFromHex(orderID)
 	if err != nil {
-		return ticket.OrderTicket{}, ticket.ErrNotFound
+		return ticket.OrderTicket{}, errs.ErrNotFound
 	}
 	var doc struct {
 		TicketID  string    `bson:"ticketId"`
@@ -57,7 +58,7 @@ func (s *OrderTickets) Get(ctx context.Context, orderID string) (ticket.OrderTic
 	}
 	err = s.coll.FindOne(ctx, bson.M{"_id": oid}).Decode(&doc)
 	if errors.Is(err, mongo.ErrNoDocuments) {
-		return ticket.OrderTicket{}, ticket.ErrNotFound
+		return ticket.OrderTicket{}, errs.ErrNotFound
 	}
 	if err != nil {
 		return ticket.OrderTicket{}, fmt.Errorf("find ticket of order %s: %w", orderID, err)

@@ -13,6 +13,7 @@ import (
 	"go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
 
+	"github.com/ticketing/common/errs"
 	"github.com/ticketing/common/events"
 	"github.com/ticketing/common/mongox"
 	"github.com/ticketing/services/tickets/internal/ticket"
@@ -23,8 +24,7 @@ const Collection = "tickets"
 
 // Tickets is the tickets collection.
 type Tickets struct {
-	coll   *mongo.Collection
-	notify func(ids ...string)
+	coll *mongo.Collection
 }
 
 type ticketDoc struct {
@@ -46,17 +46,13 @@ type paymentDoc struct {
 	At      time.Time `bson:"at"`
 }
 
-// NewTickets uses the tickets collection of db. notify is called after every
-// write that stored events (the relay's Notify); nil means nobody listens.
-func NewTickets(db *mongo.Database, notify func(ids ...string)) *Tickets {
-	if notify == nil {
-		notify = func(...string) {}
-	}
-	return &Tickets{coll: db.Collection(Collection), notify: notify}
+// NewTickets uses the tickets collection of db.
+func NewTickets(db *mongo.Database) *Tickets {
+	return &Tickets{coll: db.Collection(Collection)}
 }
 
-// Coll is the collection, for the outbox relay.
-func (s *Tickets) Coll() *mongo.Collection { return s.coll }
+// Collection is the collection, for the outbox relay.
+func (s *Tickets) Collection() *mongo.Collection { return s.coll }
 
 // EnsureIndexes creates the index the list of tickets for sale reads:
 // unreserved tickets (orderId missing) by _id, newest first.
@@ -70,41 +66,38 @@ func (s *Tickets) EnsureIndexes(ctx context.Context) error {
 	})
 }
 
-// Insert stores t as a new ticket with its ticket:created event.
-func (s *Tickets) Insert(ctx context.Context, t ticket.Ticket) (ticket.Ticket, error) {
-	id := primitive.NewObjectID()
-	t.ID = id.Hex()
-	box, err := mongox.Outbox(events.TicketCreated{ID: t.ID, Version: t.Version, Title: t.Title, Price: t.Price, UserID: t.UserID})
+// Insert stores t, a new ticket whose ID the caller chose, with evs in its
+// outbox.
+func (s *Tickets) Insert(ctx context.Context, t ticket.Ticket, evs ...events.Payload) error {
+	id, err := primitive.ObjectIDFromHex(t.ID)
 	if err != nil {
-		return ticket.Ticket{}, err
+		return fmt.Errorf("insert ticket %q: %w", t.ID, err)
+	}
+	box, err := mongox.Outbox(evs...)
+	if err != nil {
+		return err
 	}
 	doc := ticketDoc{
 		ID: id, Title: t.Title, Price: t.Price, UserID: t.UserID, Version: t.Version,
 		OrderID: t.OrderID, ReleasedOrders: t.ReleasedOrders, StandbyOrders: t.StandbyOrders,
 		Outbox: box,
 	}
-	_, err = s.coll.InsertOne(ctx, doc)
-	// Also on an error that may hide a stored write: the relay would
-	// otherwise find its event only at its next sweep.
-	if mongox.MayHaveStored(err) {
-		s.notify(t.ID)
+	if _, err := s.coll.InsertOne(ctx, doc); err != nil {
+		return fmt.Errorf("insert ticket: %w", err)
 	}
-	if err != nil {
-		return ticket.Ticket{}, fmt.Errorf("insert ticket: %w", err)
-	}
-	return t, nil
+	return nil
 }
 
-// Find returns ticket.ErrNotFound for an id that is unknown or not an ObjectId.
-func (s *Tickets) Find(ctx context.Context, id string) (ticket.Ticket, error) {
+// Get returns errs.ErrNotFound for an id that is unknown or not an ObjectId.
+func (s *Tickets) Get(ctx context.Context, id string) (ticket.Ticket, error) {
 	oid, err := primitive.ObjectIDFromHex(id)
 	if err != nil {
-		return ticket.Ticket{}, ticket.ErrNotFound
+		return ticket.Ticket{}, errs.ErrNotFound
 	}
 	var doc ticketDoc
 	err = s.coll.FindOne(ctx, bson.M{"_id": oid}, options.FindOne().SetProjection(bson.M{"outbox": 0})).Decode(&doc)
 	if errors.Is(err, mongo.ErrNoDocuments) {
-		return ticket.Ticket{}, ticket.ErrNotFound
+		return ticket.Ticket{}, errs.ErrNotFound
 	}
 	if err != nil {
 		return ticket.Ticket{}, fmt.Errorf("find ticket %s: %w", id, err)
@@ -113,21 +106,17 @@ func (s *Tickets) Find(ctx context.Context, id string) (ticket.Ticket, error) {
 }
 
 // Update stores t, the next state of a ticket, only if the stored ticket is
-// at t.Version-1, with the ticket:updated event that announces it in the
-// same update. Every field a change may touch is written, so the stored
-// ticket becomes exactly t.
-func (s *Tickets) Update(ctx context.Context, t ticket.Ticket) error {
+// at t.Version-1, with evs in its outbox in the same update. Every field a
+// change may touch is written, so the stored ticket becomes exactly t.
+func (s *Tickets) Update(ctx context.Context, t ticket.Ticket, evs ...events.Payload) error {
 	oid, err := primitive.ObjectIDFromHex(t.ID)
 	if err != nil {
-		return ticket.ErrNotFound
+		return errs.ErrNotFound
 	}
 	if t.Version < 1 {
 		return fmt.Errorf("update ticket %s: version %d cannot follow another", t.ID, t.Version)
 	}
-	box, err := mongox.Outbox(events.TicketUpdated{
-		ID: t.ID, Version: t.Version, Title: t.Title, Price: t.Price, UserID: t.UserID, OrderID: t.OrderID,
-		Withdrawn: t.Withdrawn,
-	})
+	box, err := mongox.Outbox(evs...)
 	if err != nil {
 		return err
 	}
@@ -164,11 +153,7 @@ func (s *Tickets) Update(ctx context.Context, t ticket.Ticket) error {
 	} else {
 		ch.Unset = append(ch.Unset, "paid")
 	}
-	err = mongox.UpdateVersioned(ctx, s.coll, oid, t.Version-1, ch)
-	if mongox.MayHaveStored(err) { // as in Insert
-		s.notify(t.ID)
-	}
-	return err
+	return mongox.UpdateVersioned(ctx, s.coll, oid, t.Version-1, ch)
 }
 
 // List returns the tickets for sale, newest first. ObjectIds grow with time,

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+
+	"github.com/ticketing/common/errs"
 )
 
 // DefaultForSaleMax is the default bound on the tickets the view holds:
@@ -192,11 +194,11 @@ func (v *ForSale) Heard(ctx context.Context, store Store, t Ticket) error {
 		v.Apply(t)
 		return nil
 	}
-	stored, err := store.Find(ctx, t.ID)
+	stored, err := store.Get(ctx, t.ID)
 	switch {
 	case err == nil:
 		v.Apply(stored)
-	case !errors.Is(err, ErrNotFound):
+	case !errors.Is(err, errs.ErrNotFound):
 		return fmt.Errorf("check ticket %s: %w", t.ID, err)
 	}
 	v.Apply(t)

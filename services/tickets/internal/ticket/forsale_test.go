@@ -36,9 +36,9 @@ func (s *scanStore) Scan(_ context.Context, fn func(ticket.Ticket)) error {
 	return nil
 }
 
-func (s *scanStore) Find(ctx context.Context, id string) (ticket.Ticket, error) {
+func (s *scanStore) Get(ctx context.Context, id string) (ticket.Ticket, error) {
 	s.finds.Add(1)
-	return s.memStore.Find(ctx, id)
+	return s.memStore.Get(ctx, id)
 }
 
 func newScanStore(ts ...ticket.Ticket) *scanStore {

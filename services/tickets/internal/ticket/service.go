@@ -6,21 +6,22 @@ import (
 	"fmt"
 	"time"
 
+	"go.mongodb.org/mongo-driver/bson/primitive"
+
 	"github.com/ticketing/common/errs"
+	"github.com/ticketing/common/events"
 )
 
 // Store is what the service needs from the database.
 type Store interface {
-	// Insert stores a new ticket (its ID is chosen by the store) together
-	// with its ticket:created event, and returns it.
-	Insert(ctx context.Context, t Ticket) (Ticket, error)
-	// Find returns ErrNotFound for an unknown id.
-	Find(ctx context.Context, id string) (Ticket, error)
-	// Update stores t, the new state of a ticket, together with its
-	// ticket:updated event, only if the stored ticket is at t.Version-1;
-	// otherwise it writes nothing and returns an error matching
-	// errs.ErrConflict.
-	Update(ctx context.Context, t Ticket) error
+	// Insert stores a new ticket with evs in its outbox.
+	Insert(ctx context.Context, t Ticket, evs ...events.Payload) error
+	// Get returns errs.ErrNotFound for an unknown id.
+	Get(ctx context.Context, id string) (Ticket, error)
+	// Update stores t, the new state of a ticket, with evs in its outbox,
+	// only if the stored ticket is at t.Version-1; otherwise it writes
+	// nothing and returns an error matching errs.ErrConflict.
+	Update(ctx context.Context, t Ticket, evs ...events.Payload) error
 	// List returns the tickets for sale (not reserved), newest first.
 	List(ctx context.Context, p Page) ([]Ticket, error)
 	// ListByOwner returns userID's tickets in every state, newest first.
@@ -32,7 +33,7 @@ type Store interface {
 // by _id on any store.
 type OrderTickets interface {
 	Remember(ctx context.Context, o OrderTicket) error
-	// Get returns ErrNotFound for an order it has not heard of.
+	// Get returns errs.ErrNotFound for an order it has not heard of.
 	Get(ctx context.Context, orderID string) (OrderTicket, error)
 }
 
@@ -67,8 +68,9 @@ const maxAttempts = 10 * errs.DefaultConflictAttempts
 // Service applies the rules to tickets.
 type Service struct {
 	store  Store
-	view   *ForSale     // nil: every read goes to the store
-	orders OrderTickets // nil: payments cannot be matched to tickets
+	notify func(ids ...string) // wakes the outbox relay
+	view   *ForSale            // nil: every read goes to the store
+	orders OrderTickets        // nil: payments cannot be matched to tickets
 	now    func() time.Time
 }
 
@@ -87,6 +89,12 @@ func WithOrderTickets(orders OrderTickets) ServiceOption {
 	return func(s *Service) { s.orders = orders }
 }
 
+// WithNotify wakes the outbox relay (its Notify) after each write that
+// stored events.
+func WithNotify(notify func(ids ...string)) ServiceOption {
+	return func(s *Service) { s.notify = notify }
+}
+
 // WithClock stamps the payments the service hears with now.
 func WithClock(now func() time.Time) ServiceOption {
 	return func(s *Service) { s.now = now }
@@ -95,7 +103,7 @@ func WithClock(now func() time.Time) ServiceOption {
 // NewService uses store for every write, and for reads the view (if any)
 // cannot answer.
 func NewService(store Store, opts ...ServiceOption) *Service {
-	s := &Service{store: store, now: time.Now}
+	s := &Service{store: store, now: time.Now, notify: func(...string) {}}
 	for _, opt := range opts {
 		opt(s)
 	}
@@ -104,7 +112,13 @@ func NewService(store Store, opts ...ServiceOption) *Service {
 
 // Create lists a new ticket for sale by userID at version 0.
 func (s *Service) Create(ctx context.Context, userID string, d Draft) (Ticket, error) {
-	t, err := s.store.Insert(ctx, Ticket{Title: d.Title, Price: d.Price, UserID: userID})
+	t := Ticket{ID: primitive.NewObjectID().Hex(), Title: d.Title, Price: d.Price, UserID: userID}
+	err := s.store.Insert(ctx, t, t.CreatedEvent())
+	// Also on an error that may hide a stored write: the relay would
+	// otherwise find its event only at its next sweep.
+	if !errs.Refused(err) {
+		s.notify(t.ID)
+	}
 	if err != nil {
 		return Ticket{}, fmt.Errorf("create ticket: %w", err)
 	}
@@ -128,9 +142,9 @@ func (s *Service) Get(ctx context.Context, id string) (Ticket, error) {
 			return t, nil
 		}
 	}
-	t, err := s.store.Find(ctx, id)
+	t, err := s.store.Get(ctx, id)
 	if err == nil && t.Withdrawn {
-		return Ticket{}, ErrNotFound
+		return Ticket{}, errs.ErrNotFound
 	}
 	return t, err
 }
@@ -155,17 +169,18 @@ func (s *Service) Heard(ctx context.Context, t Ticket) error {
 
 // Edit changes the title and price of ticket id for its owner userID.
 func (s *Service) Edit(ctx context.Context, id, userID string, d Draft) (Ticket, error) {
-	return s.change(ctx, id, func(t Ticket) (Ticket, bool, error) {
+	t, _, err := s.change(ctx, id, func(t Ticket) (Ticket, bool, error) {
 		next, err := t.Edit(userID, d)
 		return next, true, err
 	})
+	return t, err
 }
 
 // Withdraw takes ticket id off sale for its owner userID (Ticket.Withdraw):
-// ErrNotFound, then ErrWithdrawSold or ErrWithdrawReserved, then
-// ErrNotOwner.
+// errs.ErrNotFound, then ErrWithdrawSold or ErrWithdrawReserved, then
+// errs.ErrNotAuthorized.
 func (s *Service) Withdraw(ctx context.Context, id, userID string) error {
-	_, err := s.change(ctx, id, func(t Ticket) (Ticket, bool, error) {
+	_, _, err := s.change(ctx, id, func(t Ticket) (Ticket, bool, error) {
 		next, err := t.Withdraw(userID)
 		return next, true, err
 	})
@@ -208,7 +223,7 @@ func (s *Service) Mine(ctx context.Context, userID string, p Page) ([]Listing, e
 		switch {
 		case err == nil:
 			out[i].HoldEnds = ot.ExpiresAt
-		case !errors.Is(err, ErrNotFound): // held before orders were remembered: no end shown
+		case !errors.Is(err, errs.ErrNotFound): // held before orders were remembered: no end shown
 			return nil, fmt.Errorf("hold of ticket %s: %w", t.ID, err)
 		}
 	}
@@ -222,7 +237,7 @@ func (s *Service) Pay(ctx context.Context, orderID string) (Ticket, bool, error)
 		return Ticket{}, false, errors.New("pay: the service keeps no tickets of orders")
 	}
 	ot, err := s.orders.Get(ctx, orderID)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, errs.ErrNotFound) {
 		return Ticket{}, false, fmt.Errorf("pay order %s: %w", orderID, ErrOrderNotHeard)
 	}
 	if err != nil {
@@ -234,44 +249,47 @@ func (s *Service) Pay(ctx context.Context, orderID string) (Ticket, bool, error)
 // step stores the result of a listener's rule, which never refuses: it
 // changes the ticket or says there is nothing to do.
 func (s *Service) step(ctx context.Context, id string, rule func(Ticket) (Ticket, bool)) (Ticket, bool, error) {
-	var changed bool
-	t, err := s.change(ctx, id, func(t Ticket) (Ticket, bool, error) {
-		next, ch := rule(t)
-		changed = ch
-		return next, ch, nil
+	return s.change(ctx, id, func(t Ticket) (Ticket, bool, error) {
+		next, changed := rule(t)
+		return next, changed, nil
 	})
-	return t, changed, err
 }
 
-// change reads ticket id, applies rule and stores the result with a
-// versioned update. A conflict means the ticket changed after it was read:
-// read it again and let the rule decide anew (it may now refuse, say
-// because the ticket got reserved meanwhile).
-func (s *Service) change(ctx context.Context, id string, rule func(Ticket) (Ticket, bool, error)) (Ticket, error) {
+// change reads ticket id, applies rule, stores the result with a versioned
+// update and says whether it wrote. A conflict means the ticket changed
+// after it was read: read it again and let the rule decide anew (it may now
+// refuse, say because the ticket got reserved meanwhile).
+func (s *Service) change(ctx context.Context, id string, rule func(Ticket) (Ticket, bool, error)) (Ticket, bool, error) {
 	var out Ticket
+	var wrote bool
 	err := errs.RetryOnConflict(maxAttempts, func() error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		t, err := s.store.Find(ctx, id)
+		t, err := s.store.Get(ctx, id)
 		if err != nil {
 			out = Ticket{}
 			return err
 		}
 		next, write, err := rule(t)
-		out = next
+		out, wrote = next, false
 		if err != nil || !write {
 			return err
 		}
-		if err := s.store.Update(ctx, next); err != nil {
+		err = s.store.Update(ctx, next, next.UpdatedEvent())
+		if !errs.Refused(err) { // as in Create
+			s.notify(id)
+		}
+		if err != nil {
 			out = Ticket{}
 			return fmt.Errorf("update ticket %s: %w", id, err)
 		}
 		s.stored(next)
+		wrote = true
 		return nil
 	})
 	if errors.Is(err, errs.ErrConflict) {
-		return Ticket{}, fmt.Errorf("ticket %s kept changing: %w", id, err)
+		return Ticket{}, false, fmt.Errorf("ticket %s kept changing: %w", id, err)
 	}
-	return out, err
+	return out, wrote, err
 }

@@ -2,6 +2,7 @@ package ticket_test
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ticketing/common/errs"
+	"github.com/ticketing/common/events"
 	"github.com/ticketing/services/tickets/internal/ticket"
 )
 
@@ -21,27 +23,37 @@ type memStore struct {
 	tickets map[string]ticket.Ticket
 	meddle  func(stored *ticket.Ticket)
 	updates int
+	events  []events.Payload
+	// lostAnswer makes the next write store and then fail, as a write whose
+	// answer the database never sent back.
+	lostAnswer error
 }
 
-func (m *memStore) Insert(_ context.Context, t ticket.Ticket) (ticket.Ticket, error) {
+func (m *memStore) Insert(_ context.Context, t ticket.Ticket, evs ...events.Payload) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	t.ID = forSale().ID
 	m.tickets[t.ID] = t
-	return t, nil
+	m.events = append(m.events, evs...)
+	return m.answer()
 }
 
-func (m *memStore) Find(_ context.Context, id string) (ticket.Ticket, error) {
+func (m *memStore) answer() error {
+	err := m.lostAnswer
+	m.lostAnswer = nil
+	return err
+}
+
+func (m *memStore) Get(_ context.Context, id string) (ticket.Ticket, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	t, ok := m.tickets[id]
 	if !ok {
-		return ticket.Ticket{}, ticket.ErrNotFound
+		return ticket.Ticket{}, errs.ErrNotFound
 	}
 	return t, nil
 }
 
-func (m *memStore) Update(_ context.Context, t ticket.Ticket) error {
+func (m *memStore) Update(_ context.Context, t ticket.Ticket, evs ...events.Payload) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.updates++
@@ -54,7 +66,8 @@ func (m *memStore) Update(_ context.Context, t ticket.Ticket) error {
 		return errs.ErrConflict
 	}
 	m.tickets[t.ID] = t
-	return nil
+	m.events = append(m.events, evs...)
+	return m.answer()
 }
 
 func (m *memStore) List(context.Context, ticket.Page) ([]ticket.Ticket, error) { return nil, nil }
@@ -104,7 +117,7 @@ func TestEditRetriesAfterAConflict(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, got.Version)
 			assert.Equal(t, "mine", got.Title)
-			stored, _ := store.Find(ctx, forSale().ID)
+			stored, _ := store.Get(ctx, forSale().ID)
 			assert.Equal(t, got, stored)
 		})
 	}
@@ -124,7 +137,37 @@ func TestServiceReserveIsIdempotent(t *testing.T) {
 	assert.Equal(t, 1, store.updates, "a repeat writes nothing")
 
 	_, _, err = svc.Reserve(ctx, "0000000000000000000000ff", orderA, time.Time{})
-	assert.ErrorIs(t, err, ticket.ErrNotFound)
+	assert.ErrorIs(t, err, errs.ErrNotFound)
 	_, _, err = svc.Release(ctx, "0000000000000000000000ff", orderA)
-	assert.ErrorIs(t, err, ticket.ErrNotFound)
+	assert.ErrorIs(t, err, errs.ErrNotFound)
+}
+
+// Every write that stored, or may have stored, events wakes the relay; a
+// refused one (a version conflict) does not, since it stored nothing.
+func TestWritesWakeTheRelay(t *testing.T) {
+	ctx := context.Background()
+	lost := errors.New("connection reset after the write")
+	store := &memStore{tickets: map[string]ticket.Ticket{}}
+	var woken []string
+	svc := ticket.NewService(store, ticket.WithNotify(func(ids ...string) { woken = append(woken, ids...) }))
+
+	created, err := svc.Create(ctx, owner, ticket.Draft{Title: "concert", Price: 20})
+	require.NoError(t, err)
+	assert.Equal(t, []string{created.ID}, woken)
+	assert.Equal(t, []events.Payload{created.CreatedEvent()}, store.events, "the ticket:created the domain built")
+
+	edited, err := svc.Edit(ctx, created.ID, owner, ticket.Draft{Title: "opera", Price: 25})
+	require.NoError(t, err)
+	assert.Equal(t, []string{created.ID, created.ID}, woken)
+	assert.Equal(t, edited.UpdatedEvent(), store.events[1])
+
+	store.lostAnswer = lost
+	_, err = svc.Create(ctx, owner, ticket.Draft{Title: "lost", Price: 1})
+	require.ErrorIs(t, err, lost)
+	assert.Len(t, woken, 3, "an answer lost after the write still wakes the relay")
+
+	store.meddle = func(s *ticket.Ticket) { s.Version++ } // every try conflicts
+	_, err = svc.Edit(ctx, created.ID, owner, ticket.Draft{Title: "never", Price: 2})
+	require.ErrorIs(t, err, errs.ErrConflict)
+	assert.Len(t, woken, 3, "refused writes store nothing and wake nobody")
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ticketing/common/errs"
+	"github.com/ticketing/common/events"
 )
 
 // Ticket is a ticket for sale. Version counts its changes; every change
@@ -92,12 +93,24 @@ const MaxReleasedOrders = 50
 
 // Errors the routes and listeners answer with.
 var (
-	ErrNotFound         = errs.ErrNotFound
-	ErrNotOwner         = errs.ErrNotAuthorized
 	ErrReserved         = errs.BadRequest("Cannot edit a reserved ticket")
 	ErrWithdrawReserved = errs.BadRequest("Cannot withdraw a reserved ticket")
 	ErrWithdrawSold     = errs.BadRequest("Cannot withdraw a sold ticket")
 )
+
+// CreatedEvent announces a new ticket (ticket:created).
+func (t Ticket) CreatedEvent() events.Payload {
+	return events.TicketCreated{ID: t.ID, Version: t.Version, Title: t.Title, Price: t.Price, UserID: t.UserID}
+}
+
+// UpdatedEvent announces the ticket's new state (ticket:updated): the whole
+// ticket, so a replica applies the newest version it hears (CONTRACT.md §3).
+func (t Ticket) UpdatedEvent() events.Payload {
+	return events.TicketUpdated{
+		ID: t.ID, Version: t.Version, Title: t.Title, Price: t.Price, UserID: t.UserID, OrderID: t.OrderID,
+		Withdrawn: t.Withdrawn,
+	}
+}
 
 // Reserved reports whether an order holds the ticket.
 func (t Ticket) Reserved() bool { return t.OrderID != "" }
@@ -107,13 +120,13 @@ func (t Ticket) Reserved() bool { return t.OrderID != "" }
 // is asked about.
 func (t Ticket) Edit(userID string, d Draft) (Ticket, error) {
 	if t.Withdrawn {
-		return Ticket{}, ErrNotFound
+		return Ticket{}, errs.ErrNotFound
 	}
 	if t.Reserved() {
 		return Ticket{}, ErrReserved
 	}
 	if t.UserID != userID {
-		return Ticket{}, ErrNotOwner
+		return Ticket{}, errs.ErrNotAuthorized
 	}
 	next := t.clone()
 	next.Title, next.Price = d.Title, d.Price
@@ -127,13 +140,13 @@ func (t Ticket) Edit(userID string, d Draft) (Ticket, error) {
 func (t Ticket) Withdraw(userID string) (Ticket, error) {
 	switch {
 	case t.Withdrawn:
-		return Ticket{}, ErrNotFound
+		return Ticket{}, errs.ErrNotFound
 	case t.Status() == StatusSold:
 		return Ticket{}, ErrWithdrawSold
 	case t.Reserved():
 		return Ticket{}, ErrWithdrawReserved
 	case t.UserID != userID:
-		return Ticket{}, ErrNotOwner
+		return Ticket{}, errs.ErrNotAuthorized
 	}
 	next := t.clone()
 	next.Withdrawn = true

@@ -34,7 +34,7 @@ func TestEdit(t *testing.T) {
 		wantErr error
 	}{
 		{"owner edits a ticket for sale", forSale(), owner, nil},
-		{"someone else may not", forSale(), other, ticket.ErrNotOwner},
+		{"someone else may not", forSale(), other, errs.ErrNotAuthorized},
 		{"owner may not edit a reserved ticket", reserved, owner, ticket.ErrReserved},
 		// The contract checks the reservation before the owner.
 		{"reserved is said before not owner", reserved, other, ticket.ErrReserved},
