@@ -98,6 +98,13 @@ func (e *Env) Bool(name string, def bool) bool {
 	return b
 }
 
+// Problem records a problem of the caller's own, for a setting that needs
+// more checking than these readers do; Err reports it with the rest. Name
+// the variable, and never echo a value that may hold a secret.
+func (e *Env) Problem(format string, args ...any) {
+	e.problems = append(e.problems, fmt.Sprintf(format, args...))
+}
+
 // Err names every problem found so far, or is nil.
 func (e *Env) Err() error {
 	if len(e.problems) == 0 {

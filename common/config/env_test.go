@@ -47,3 +47,11 @@ func TestEnvValues(t *testing.T) {
 	}
 	assert.NoError(t, e.Err())
 }
+
+// A caller's own problem is reported with the readers' problems, in order.
+func TestProblemJoinsTheReport(t *testing.T) {
+	env := config.New(func(name string) string { return map[string]string{"PORT": "x"}[name] })
+	env.Int("PORT", 3000, 1, 65535)
+	env.Problem("REDIS_URL is not a redis URL: %s", "no host")
+	assert.EqualError(t, env.Err(), `configuration: PORT="x" is not a whole number from 1 to 65535; REDIS_URL is not a redis URL: no host`)
+}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -24,47 +23,54 @@ type settings struct {
 
 func loadSettings(getenv func(string) string) (settings, error) {
 	env := config.New(getenv)
-	s := settings{Settings: boot.ReadSettings(env, boot.NATS)}
-	redis, redisErr := redisOption(env)
-	s.redis = redis
-	// config.Env has no way to add a problem of our own, so the Redis one is
-	// joined to its report: the message still names every bad variable.
-	return s, errors.Join(env.Err(), redisErr)
+	s := settings{Settings: boot.ReadSettings(env, boot.NATS), redis: redisOption(env)}
+	return s, env.Err()
 }
 
 // redisOption reads REDIS_URL (redis://[:password@]host:port[/db], or
-// rediss:// for TLS) or, when it is unset, REDIS_HOST and REDIS_PORT.
-func redisOption(env *config.Env) (asynq.RedisConnOpt, error) {
+// rediss:// for TLS) or, when it is unset, REDIS_HOST and REDIS_PORT. A bad
+// setting is a problem in env, named but never echoed: the URL may hold a
+// password.
+func redisOption(env *config.Env) asynq.RedisConnOpt {
 	raw := env.String("REDIS_URL", "")
 	if raw == "" {
 		host := env.String("REDIS_HOST", "")
 		port := env.Int("REDIS_PORT", 6379, 1, 65535)
 		if host == "" {
-			return nil, errors.New("configuration: REDIS_URL (or REDIS_HOST) is not set")
+			env.Problem("REDIS_URL (or REDIS_HOST) is not set")
+			return nil
 		}
-		return asynq.RedisClientOpt{Addr: net.JoinHostPort(host, fmt.Sprint(port))}, nil
+		return asynq.RedisClientOpt{Addr: net.JoinHostPort(host, fmt.Sprint(port))}
 	}
-	// Errors name the variable but never echo its value, which may hold a password.
-	bad := func(why string) error {
-		return fmt.Errorf("configuration: REDIS_URL is not a redis://host:port[/db] URL: %s", why)
-	}
-	u, err := url.Parse(raw)
-	switch {
-	case err != nil:
-		return nil, bad("it does not parse")
-	case u.Scheme != "redis" && u.Scheme != "rediss":
-		return nil, bad(fmt.Sprintf("scheme %q is not redis or rediss", u.Scheme))
-	case u.Host == "":
-		return nil, bad("no host")
+	if why := badRedisURL(raw); why != "" {
+		env.Problem("REDIS_URL is not a redis://host:port[/db] URL: %s", why)
+		return nil
 	}
 	opt, err := asynq.ParseRedisURI(raw)
 	if err != nil {
-		return nil, bad(err.Error())
+		env.Problem("REDIS_URL is not a redis://host:port[/db] URL: %s", err.Error())
+		return nil
 	}
-	if o, ok := opt.(asynq.RedisClientOpt); ok && o.DB < 0 {
-		return nil, bad(fmt.Sprintf("database %d is negative", o.DB))
+	return opt
+}
+
+// badRedisURL says what is wrong with raw beyond what asynq checks, or "".
+func badRedisURL(raw string) string {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return "it does not parse"
+	case u.Scheme != "redis" && u.Scheme != "rediss":
+		return fmt.Sprintf("scheme %q is not redis or rediss", u.Scheme)
+	case u.Host == "":
+		return "no host"
 	}
-	return opt, nil
+	if opt, err := asynq.ParseRedisURI(raw); err == nil {
+		if o, ok := opt.(asynq.RedisClientOpt); ok && o.DB < 0 {
+			return fmt.Sprintf("database %d is negative", o.DB)
+		}
+	}
+	return ""
 }
 
 // run serves until ctx ends or SIGINT/SIGTERM arrives, then stops the
