@@ -28,18 +28,21 @@ endif
 
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: help deps build up down test clean bench fuzz faults
+.PHONY: help deps build up down test test-go clean bench fuzz faults
 
 help:
-	@echo "make deps    install redis-server and bin/stripe-mock if missing"
-	@echo "make build   build bin/local and the services ($(SERVICES))"
-	@echo "make up      run the whole fleet in the foreground (Ctrl-C stops it); BUS=jetstream for NATS JetStream, as for bench and faults"
-	@echo "make down    stop a 'make up' running elsewhere"
-	@echo "make test    gofmt, go vet and go test -race over every module"
-	@echo "make clean   remove $(DATA)/ and bin/"
-	@echo "make bench   load scenarios on a fresh fleet; writes bench/results/<date>.md"
-	@echo "make fuzz    every fuzz target for FUZZTIME ($(FUZZTIME)) each"
-	@echo "make faults  the fault suite's long form (kill -9 each part under load, database outage)"
+	@echo "make deps         install redis-server, nginx, chromium, jq and bin/stripe-mock if missing"
+	@echo "make build        build bin/local and the services ($(SERVICES))"
+	@echo "make client       install the web client's packages and build it"
+	@echo "make up           run the whole fleet in the foreground (Ctrl-C stops it); BUS=jetstream for NATS JetStream, as for bench and faults"
+	@echo "make down         stop a 'make up' running elsewhere"
+	@echo "make test         every check (test-go and test-client), ending with one summary line"
+	@echo "make test-go      gofmt, go vet, go test -race over every module (needs the dependencies: bin/local with --deps-only -- make test-go)"
+	@echo "make test-client  the client's lint, type check, unit and browser tests, on a fleet of their own"
+	@echo "make clean        remove $(DATA)/ and bin/"
+	@echo "make bench        load scenarios on a fresh fleet; writes bench/results/<date>.md"
+	@echo "make fuzz         every fuzz target for FUZZTIME ($(FUZZTIME)) each"
+	@echo "make faults       the fault suite's long form (kill -9 each part under load, database outage)"
 
 deps: bin/stripe-mock
 	@missing=()
@@ -79,49 +82,24 @@ down:
 	echo "pid $$pid is still running 30s after SIGTERM" >&2
 	exit 1
 
-# The launcher runs in the background with its own log; the env file it
-# writes once everything is up tells the tests where things are.
+# Every check, then one line for the whole run: the Go checks against
+# throw-away dependencies of their own (bin/local with --deps-only), the
+# client's (test-client), and the total.
 test: deps build client
 	@mkdir -p $(DATA)
-	envfile=$(DATA)/test.env log=$(DATA)/test-local.log pidfile=$(DATA)/test-local.pid
-	stop_launcher() {
-	  local pid=$$1
-	  kill -TERM "$$pid" 2>/dev/null || return 0
-	  for _ in $$(seq 150); do kill -0 "$$pid" 2>/dev/null || return 0; sleep 0.1; done
-	  kill -KILL "$$pid" 2>/dev/null || true
-	}
-	# A launcher left by a killed run: stop it (its pid file names it).
-	if [[ -f $$pidfile ]]; then
-	  old=$$(<"$$pidfile")
-	  if tr '\0' ' ' <"/proc/$$old/cmdline" 2>/dev/null | grep -q 'up --ephemeral'; then
-	    echo "stopping the launcher of an earlier run (pid $$old)"
-	    stop_launcher "$$old"
-	  fi
-	  rm -f "$$pidfile"
-	fi
-	rm -f "$$envfile"
-	bin/local up --ephemeral --deps-only --env-file "$$envfile" >"$$log" 2>&1 &
-	launcher=$$!
-	echo "$$launcher" >"$$pidfile"
-	trap 'stop_launcher $$launcher; rm -f "$$pidfile"' EXIT
-	trap 'exit 130' INT
-	trap 'exit 143' TERM
-	for _ in $$(seq $$(( $(UP_TIMEOUT) * 10 ))); do
-	  [[ -f $$envfile ]] && break
-	  if ! kill -0 "$$launcher" 2>/dev/null; then
-	    echo "the launcher exited before the dependencies were up; its log ($$log):" >&2
-	    tail -n 30 "$$log" >&2
-	    exit 1
-	  fi
-	  sleep 0.1
-	done
-	if [[ ! -f $$envfile ]]; then
-	  echo "the dependencies were not up within $(UP_TIMEOUT)s; the launcher's log ($$log):" >&2
-	  tail -n 30 "$$log" >&2
-	  exit 1
-	fi
-	source "$$envfile"
+	rm -f $(DATA)/go.summary $(DATA)/client.summary
 	status=0
+	bin/local with --deps-only --timeout $(UP_TIMEOUT)s --log $(DATA)/test-local.log --pid-file $(DATA)/test-local.pid \
+	  -- $(MAKE) --no-print-directory test-go || status=1
+	$(MAKE) --no-print-directory test-client CLIENT_SUMMARY=$(CURDIR)/$(DATA)/client.summary || status=1
+	bin/local sumtotal $(DATA)/go.summary $(DATA)/client.summary || status=1
+	exit $$status
+
+# gofmt, go vet and go test -race over every module, against the
+# dependencies a `bin/local with` around it started (TEST_MONGO_URI, ...);
+# ends with "go: N passed, N failed" in $(DATA)/go.summary.
+test-go:
+	@status=0
 	unformatted=$$(git ls-files --cached --others --exclude-standard -- '*.go' | while read -r f; do [[ -f $$f ]] && echo "$$f"; done | xargs -r gofmt -l)
 	if [[ -n $$unformatted ]]; then
 	  echo "gofmt: these files need formatting (gofmt -w):"; echo "$$unformatted"
@@ -129,11 +107,7 @@ test: deps build client
 	fi
 	modules=$$($(GO) list -m -f '{{.Dir}}/...')
 	$(GO) vet $$modules || status=1
-	rm -f $(DATA)/go.summary $(DATA)/client.summary
 	$(GO) test -race -count=1 -json $$modules 2>&1 | bin/local testsum --summary-file $(DATA)/go.summary || status=1
-	# The client's checks, then one line for the whole run.
-	$(MAKE) --no-print-directory test-client CLIENT_SUMMARY=$(CURDIR)/$(DATA)/client.summary || status=1
-	bin/local sumtotal $(DATA)/go.summary $(DATA)/client.summary || status=1
 	exit $$status
 
 # The web client (client/): `npm ci` when its lockfile changes, `next build`
@@ -165,8 +139,7 @@ client/.next/standalone/server.js: client/node_modules/.package-lock.json $(CLIE
 test-client: deps build client
 	@mkdir -p $(DATA)
 	results=$(CURDIR)/$(DATA)/client-results
-	envfile=$(DATA)/client-test.env log=$(DATA)/client-test-local.log pidfile=$(DATA)/client-test-local.pid
-	rm -rf "$$results" "$$envfile" client/test-results/screenshots
+	rm -rf "$$results" client/test-results/screenshots
 	mkdir -p "$$results"
 	export $(CLIENT_ENV)
 	check() {
@@ -178,40 +151,10 @@ test-client: deps build client
 	check typecheck npm run --silent typecheck
 	echo "== client: unit tests"
 	(cd client && npx vitest run --reporter=default --reporter=json --outputFile.json="$$results/unit.json") || true
-	stop_launcher() {
-	  local pid=$$1
-	  kill -TERM "$$pid" 2>/dev/null || return 0
-	  for _ in $$(seq 150); do kill -0 "$$pid" 2>/dev/null || return 0; sleep 0.1; done
-	  kill -KILL "$$pid" 2>/dev/null || true
-	}
-	if [[ -f $$pidfile ]]; then
-	  old=$$(<"$$pidfile")
-	  if tr '\0' ' ' <"/proc/$$old/cmdline" 2>/dev/null | grep -q 'up --ephemeral'; then
-	    echo "stopping the launcher of an earlier run (pid $$old)"
-	    stop_launcher "$$old"
-	  fi
-	  rm -f "$$pidfile"
-	fi
-	echo "== client: browser tests (the fleet's log: $$log)"
-	EXPIRATION_WINDOW_SECONDS=$(CLIENT_HOLD_SECONDS) bin/local up --ephemeral --ingress $(INGRESS) --env-file "$$envfile" >"$$log" 2>&1 &
-	launcher=$$!
-	echo "$$launcher" >"$$pidfile"
-	trap 'stop_launcher $$launcher; rm -f "$$pidfile"' EXIT
-	trap 'exit 130' INT
-	trap 'exit 143' TERM
-	for _ in $$(seq $$(( $(UP_TIMEOUT) * 10 ))); do
-	  [[ -f $$envfile ]] && break
-	  kill -0 "$$launcher" 2>/dev/null || break
-	  sleep 0.1
-	done
-	if [[ -f $$envfile ]]; then
-	  source "$$envfile"
-	  (cd client && BASE_URL=$$APP_URL EXPIRATION_WINDOW_SECONDS=$(CLIENT_HOLD_SECONDS) PLAYWRIGHT_JSON_OUTPUT_FILE="$$results/browser.json" \
-	    npx playwright test --reporter=list,json) || true
-	else
-	  echo "the fleet for the browser tests did not come up; the launcher's log ($$log):" >&2
-	  tail -n 30 "$$log" >&2
-	fi
+	echo "== client: browser tests (the fleet's log: $(DATA)/client-test-local.log)"
+	EXPIRATION_WINDOW_SECONDS=$(CLIENT_HOLD_SECONDS) bin/local with --ingress $(INGRESS) --timeout $(UP_TIMEOUT)s \
+	  --log $(DATA)/client-test-local.log --pid-file $(DATA)/client-test-local.pid \
+	  -- bash -c 'cd client && BASE_URL=$$APP_URL PLAYWRIGHT_JSON_OUTPUT_FILE="$$0/browser.json" npx playwright test --reporter=list,json' "$$results" || true
 	node client/scripts/test-summary.mjs "$$results" $(CLIENT_SUMMARY)
 
 clean:

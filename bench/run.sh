@@ -61,44 +61,31 @@ make --no-print-directory build >/dev/null
 # so it builds the same with or without go.work.
 (cd tools/loadgen && GOWORK=off "$GO" build -o "$root/bin/loadgen" .)
 
+# One fleet around the runs (bin/local with): the script runs itself again
+# inside it, with the fleet's variables (APP_URL, LOCAL_DATA_DIR, ...).
+fleetlog=.data/bench-$name-fleet.log
+if [[ -z ${BENCH_IN_FLEET:-} ]]; then
+  mkdir -p .data
+  echo "bench: starting a fleet (hold window ${hold}s; its log: $fleetlog)"
+  BENCH_IN_FLEET=1 EXPIRATION_WINDOW_SECONDS=$hold exec bin/local with --no-client --bus "$bus" --bin bin \
+    --timeout 3m --log "$fleetlog" -- "$0" "$@"
+fi
+
 loadavg=$(cut -d' ' -f1-3 /proc/loadavg)
 work=$(mktemp -d)
-launcher=
 # shellcheck disable=SC2317 # called by the EXIT trap
-stop_fleet() {
-  if [[ -n $launcher ]] && kill -0 "$launcher" 2>/dev/null; then
-    kill -TERM "$launcher"
-    for _ in $(seq 150); do kill -0 "$launcher" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$launcher" 2>/dev/null || true
-  fi
+finish() {
   # The fleet's log is the only record of what each service did: keep it
   # when a run failed a check, so a finding can be traced afterwards.
-  if [[ ${status:-0} != 0 && -s $work/fleet.log ]]; then
-    mkdir -p .data
-    gzip -c "$work/fleet.log" >".data/bench-$name-fleet.log.gz" &&
-      echo "bench: a check failed; the fleet's log is in .data/bench-$name-fleet.log.gz" >&2
+  if [[ ${status:-0} != 0 && -s $fleetlog ]]; then
+    gzip -c "$fleetlog" >"$fleetlog.gz" &&
+      echo "bench: a check failed; the fleet's log is in $fleetlog.gz" >&2
   fi
   rm -rf "$work"
 }
-trap stop_fleet EXIT
+trap finish EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-
-echo "bench: starting a fleet (hold window ${hold}s; its log: $work/fleet.log)"
-EXPIRATION_WINDOW_SECONDS=$hold bin/local up --ephemeral --no-client --bus "$bus" --bin bin --env-file "$work/env" >"$work/fleet.log" 2>&1 &
-launcher=$!
-for _ in $(seq 1800); do
-  [[ -f $work/env ]] && break
-  if ! kill -0 "$launcher" 2>/dev/null; then
-    echo "bench: the fleet exited while starting; its log:" >&2
-    tail -n 30 "$work/fleet.log" >&2
-    exit 1
-  fi
-  sleep 0.1
-done
-[[ -f $work/env ]] || { echo "bench: the fleet was not up within 3 minutes" >&2; tail -n 30 "$work/fleet.log" >&2; exit 1; }
-# shellcheck disable=SC1091
-source "$work/env"
 
 status=0
 # run NAME ARGS...: one load generator run through the ingress, as a

@@ -20,6 +20,11 @@ Runs the ticketing fleet on one machine. Commands:
             --data DIR, --ephemeral, --deps-only, --no-client, --client-dir D,
             --ingress F, --env-file F, --bin DIR, --timeout D, --bus B and a
             --<part>-port flag per part (local up -h)
+  with      start a throw-away fleet (up --ephemeral, with any up flags)
+            in the background, run a command with the fleet's variables
+            (TEST_MONGO_URI, APP_URL, ...) in its environment, stop the fleet
+            when it ends; exit with the command's status
+            [--log F] [--pid-file F] [--timeout D] [up flags] -- command
   ferretdb  run an embedded FerretDB with SQLite storage
             --dir D --listen 127.0.0.1:PORT
   nats      run an embedded NATS Streaming server (cluster id "ticketing")
@@ -54,6 +59,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return nil
 	case "up":
 		return runUp(ctx, rest, getenv, stdout)
+	case "with":
+		return runWith(ctx, rest, stdout)
 	case "ferretdb":
 		return runFerretDB(ctx, rest, stdout)
 	case "nats":

@@ -16,35 +16,16 @@ fuzztime=${FUZZTIME:-60s}
 parallel=${FUZZ_PARALLEL:-1}
 targets=${FUZZ_TARGETS:-"./tests/security:FuzzTicketsRoutes ./tests/security:FuzzOrdersRoutes ./tests/security:FuzzPaymentsRoutes ./tests/security:FuzzAuthRoutes ./tests/security:FuzzEventDecode ./tests/security:FuzzVerifyToken ./common/session:FuzzDecodeCookieValue"}
 
+# Dependencies around the whole run (bin/local with --deps-only): the
+# script runs itself again inside them, with TEST_MONGO_URI and the rest set.
+if [[ -z ${FUZZ_IN_FLEET:-} ]]; then
+  FUZZ_IN_FLEET=1 exec bin/local with --deps-only --bin bin -- "$0" "$@"
+fi
+
 work=$(mktemp -d)
-launcher=
-# shellcheck disable=SC2317 # called by the EXIT trap
-cleanup() {
-  if [[ -n $launcher ]] && kill -0 "$launcher" 2>/dev/null; then
-    kill -TERM "$launcher"
-    for _ in $(seq 150); do kill -0 "$launcher" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$launcher" 2>/dev/null || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+trap 'rm -rf "$work"' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-
-bin/local up --ephemeral --deps-only --bin bin --env-file "$work/env" >"$work/deps.log" 2>&1 &
-launcher=$!
-for _ in $(seq 1200); do
-  [[ -f $work/env ]] && break
-  if ! kill -0 "$launcher" 2>/dev/null; then
-    echo "fuzz: the dependencies exited while starting:" >&2
-    tail -n 30 "$work/deps.log" >&2
-    exit 1
-  fi
-  sleep 0.1
-done
-[[ -f $work/env ]] || { echo "fuzz: the dependencies were not up in time" >&2; exit 1; }
-# shellcheck disable=SC1091
-source "$work/env"
 export CI=${CI:-true} # a missing dependency fails a target rather than skipping it
 
 status=0
