@@ -48,8 +48,9 @@ type RelayOptions struct {
 // (100): each worker holds at most one connection at a time, so sixteen
 // keep a burst of writes' events going out side by side (each waits on a
 // publish round trip, not on the database) while leaving most of the pool
-// to requests and listeners. On a one-connection store more workers only
-// queue for that connection; bin/local sets 4 there (OUTBOX_RELAY_WORKERS).
+// to requests and listeners. bin/local keeps sixteen on its one-connection
+// store too (OUTBOX_RELAY_WORKERS), against 8 requests in flight, so a
+// burst's events keep up with its writes.
 const DefaultRelayWorkers = 16
 
 // DefaultSweepInterval suits MongoDB, where the sweep is an indexed read

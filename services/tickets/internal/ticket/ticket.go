@@ -99,13 +99,13 @@ var (
 )
 
 // CreatedEvent announces a new ticket (ticket:created).
-func (t Ticket) CreatedEvent() events.Payload {
+func (t Ticket) CreatedEvent() events.TicketCreated {
 	return events.TicketCreated{ID: t.ID, Version: t.Version, Title: t.Title, Price: t.Price, UserID: t.UserID}
 }
 
 // UpdatedEvent announces the ticket's new state (ticket:updated): the whole
 // ticket, so a replica applies the newest version it hears (CONTRACT.md §3).
-func (t Ticket) UpdatedEvent() events.Payload {
+func (t Ticket) UpdatedEvent() events.TicketUpdated {
 	return events.TicketUpdated{
 		ID: t.ID, Version: t.Version, Title: t.Title, Price: t.Price, UserID: t.UserID, OrderID: t.OrderID,
 		Withdrawn: t.Withdrawn,
