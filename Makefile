@@ -64,7 +64,7 @@ bin/stripe-mock:
 build:
 	work=$$($(GO) run ./infra/local/cmd/ferretpatch -out bin/ferretdb)
 	GOWORK=$$work $(GO) build -o bin/ ./infra/local
-	$(GO) build -o bin/ $(foreach s,$(SERVICES),./services/$(s)/cmd/$(s))
+	$(GO) build -o bin/ $(foreach s,$(SERVICES),./services/$(s)/cmd/$(s)) ./tools/testsum
 
 up: deps build client
 	exec bin/local up --data $(DATA) --bus $(BUS)
@@ -92,7 +92,7 @@ test: deps build client
 	bin/local with --deps-only --timeout $(UP_TIMEOUT)s --log $(DATA)/test-local.log --pid-file $(DATA)/test-local.pid \
 	  -- $(MAKE) --no-print-directory test-go || status=1
 	$(MAKE) --no-print-directory test-client CLIENT_SUMMARY=$(CURDIR)/$(DATA)/client.summary || status=1
-	bin/local sumtotal $(DATA)/go.summary $(DATA)/client.summary || status=1
+	bin/testsum total $(DATA)/go.summary $(DATA)/client.summary || status=1
 	exit $$status
 
 # gofmt, go vet and go test -race over every module, against the
@@ -107,7 +107,7 @@ test-go:
 	fi
 	modules=$$($(GO) list -m -f '{{.Dir}}/...')
 	$(GO) vet $$modules || status=1
-	$(GO) test -race -count=1 -json $$modules 2>&1 | bin/local testsum --summary-file $(DATA)/go.summary || status=1
+	$(GO) test -race -count=1 -json $$modules 2>&1 | bin/testsum --summary-file $(DATA)/go.summary || status=1
 	exit $$status
 
 # The web client (client/): `npm ci` when its lockfile changes, `next build`

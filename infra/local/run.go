@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 )
 
 const usage = `usage: local <command> [flags]
@@ -31,12 +30,6 @@ Runs the ticketing fleet on one machine. Commands:
             --dir D --port P --monitor-port M [--memory]
   jetstream run an embedded nats-server with JetStream (up --bus jetstream)
             --dir D --port P --monitor-port M
-  testsum   read 'go test -json' on stdin, echo failures, end with
-            "N passed, N failed"; exit 1 if anything failed
-            --summary-file F also writes "go: N passed, N failed" to F
-  sumtotal  add up "<part>: N passed, N failed[, N skipped]" lines from the
-            files named (testsum's, the client tests'); print one total line;
-            exit 1 if anything failed or a file is missing
   help      this text; 'local <command> -h' lists a command's flags
 `
 
@@ -67,10 +60,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return runNATS(ctx, rest, stdout)
 	case "jetstream":
 		return runJetStream(ctx, rest, stdout)
-	case "testsum":
-		return runTestsumCmd(rest, os.Stdin, stdout)
-	case "sumtotal":
-		return runSumTotal(rest, stdout)
 	default:
 		return fmt.Errorf("unknown command %q (local --help lists them)", cmd)
 	}
