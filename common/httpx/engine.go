@@ -57,10 +57,8 @@ const DefaultQueueTimeout = 30 * time.Second
 // the outbox relay and the event listeners, which take their turn in the
 // same pool, never wait behind a burst of thousands. Requests over the bound
 // queue in front of the handlers instead. A smaller pool wants a smaller
-// bound (HTTP_MAX_IN_FLIGHT, see boot.Settings): on one FerretDB connection,
-// with hundreds of requests queued in front of it, every event waited
-// behind all of them and at 100 buyers racing holds were cancelled up to
-// 25 s late; bin/local sets 16 there.
+// bound (HTTP_MAX_IN_FLIGHT, see boot.Settings), or the events queue behind
+// the requests for its few connections; bin/local sets 8 for its one.
 const DefaultMaxInFlight = 100
 
 // NewEngine returns a gin engine with the standard middleware and the
