@@ -275,12 +275,28 @@ func replicas(p *int32) int32 {
 	return *p
 }
 
+// autoscaledMin is the fewest copies a HorizontalPodAutoscaler keeps of
+// Deployment name, or 0 when none scales it.
+func (r *rendering) autoscaledMin(name string) int32 {
+	for _, o := range r.byKind("HorizontalPodAutoscaler") {
+		hpa := o.Typed.(*autoscalingv2.HorizontalPodAutoscaler)
+		if ref := hpa.Spec.ScaleTargetRef; ref.Kind == "Deployment" && ref.Name == name {
+			return replicas(hpa.Spec.MinReplicas)
+		}
+	}
+	return 0
+}
+
 func (r *rendering) workloads() []workload {
 	var out []workload
 	for _, o := range r.Objects {
 		switch v := o.Typed.(type) {
 		case *appsv1.Deployment:
-			out = append(out, workload{Kind: o.Kind, Name: o.Name, Replicas: replicas(v.Spec.Replicas),
+			n := replicas(v.Spec.Replicas)
+			if v.Spec.Replicas == nil {
+				n = max(n, r.autoscaledMin(o.Name)) // the autoscaler owns the count
+			}
+			out = append(out, workload{Kind: o.Kind, Name: o.Name, Replicas: n,
 				Selector: v.Spec.Selector, Template: v.Spec.Template})
 		case *appsv1.StatefulSet:
 			out = append(out, workload{Kind: o.Kind, Name: o.Name, Replicas: replicas(v.Spec.Replicas),
