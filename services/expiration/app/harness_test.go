@@ -24,7 +24,7 @@ import (
 // standing in for orders' expiration:complete listener.
 type harness struct {
 	nats      *testkit.NATSServer
-	redis     asynq.RedisClientOpt
+	redis     asynq.RedisConnOpt
 	inspector *asynq.Inspector
 	pub       *events.Publisher
 	expired   chan expiredAt

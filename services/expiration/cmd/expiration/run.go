@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/url"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/hibiken/asynq"
@@ -27,11 +28,15 @@ func loadSettings(getenv func(string) string) (settings, error) {
 	return s, env.Err()
 }
 
-// redisOption reads REDIS_URL (redis://[:password@]host:port[/db], or
-// rediss:// for TLS) or, when it is unset, REDIS_HOST and REDIS_PORT. A bad
-// setting is a problem in env, named but never echoed: the URL may hold a
-// password.
+// redisOption reads REDIS_SENTINELS (host:port,... of the Sentinels that
+// know the Redis called REDIS_MASTER_NAME: a Redis set up for failover),
+// else REDIS_URL (redis://[:password@]host:port[/db], or rediss:// for TLS),
+// else REDIS_HOST and REDIS_PORT. A bad setting is a problem in env, named
+// but never echoed: the URL may hold a password.
 func redisOption(env *config.Env) asynq.RedisConnOpt {
+	if sentinels := env.String("REDIS_SENTINELS", ""); sentinels != "" {
+		return sentinelOption(env, sentinels)
+	}
 	raw := env.String("REDIS_URL", "")
 	if raw == "" {
 		host := env.String("REDIS_HOST", "")
@@ -52,6 +57,28 @@ func redisOption(env *config.Env) asynq.RedisConnOpt {
 		return nil
 	}
 	return opt
+}
+
+// sentinelOption is asynq's failover client for the Sentinels listed in
+// sentinels: it asks them which Redis is the master and follows a failover.
+func sentinelOption(env *config.Env, sentinels string) asynq.RedisConnOpt {
+	master := env.String("REDIS_MASTER_NAME", "")
+	if master == "" {
+		env.Problem("REDIS_MASTER_NAME is not set (it names the Redis that REDIS_SENTINELS watch)")
+	}
+	var addrs []string
+	for _, a := range strings.Split(sentinels, ",") {
+		a = strings.TrimSpace(a)
+		if _, port, err := net.SplitHostPort(a); err != nil || port == "" {
+			env.Problem("REDIS_SENTINELS: %q is not a host:port", a)
+			continue
+		}
+		addrs = append(addrs, a)
+	}
+	if master == "" || len(addrs) == 0 {
+		return nil
+	}
+	return asynq.RedisFailoverClientOpt{MasterName: master, SentinelAddrs: addrs}
 }
 
 // badRedisURL says what is wrong with raw beyond what asynq checks, or "".

@@ -94,6 +94,10 @@ func TestRedisSettings(t *testing.T) {
 		{"bad database", map[string]string{"REDIS_URL": "redis://:s3cret@redis-srv:6379/one"}, nil, "database number"},
 		{"unparsable", map[string]string{"REDIS_URL": "redis://:s3cret@[::1"}, nil, "does not parse"},
 		{"bad port", map[string]string{"REDIS_HOST": "redis-srv", "REDIS_PORT": "0"}, nil, "REDIS_PORT"},
+		{"sentinels win over a url", map[string]string{"REDIS_SENTINELS": "s1:26379, s2:26379", "REDIS_MASTER_NAME": "ticketing", "REDIS_URL": "redis://a:1"},
+			asynq.RedisFailoverClientOpt{MasterName: "ticketing", SentinelAddrs: []string{"s1:26379", "s2:26379"}}, ""},
+		{"sentinels without a master name", map[string]string{"REDIS_SENTINELS": "s1:26379"}, nil, "REDIS_MASTER_NAME is not set"},
+		{"a sentinel without a port", map[string]string{"REDIS_SENTINELS": "s1", "REDIS_MASTER_NAME": "ticketing"}, nil, `REDIS_SENTINELS: "s1" is not a host:port`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

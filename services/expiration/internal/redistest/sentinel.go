@@ -1,0 +1,88 @@
+package redistest
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+)
+
+// SentinelMaster is the name the Sentinel of Sentinel knows its Redis by.
+const SentinelMaster = "ticketing"
+
+// Sentinel starts a Redis of this test's own and a Sentinel watching it, as
+// a Redis set up for failover is reached, and returns asynq's failover
+// option for them. Both stop when the test ends. It runs the redis-server
+// that make test installs; without one the test is skipped, or fails when
+// CI=true.
+func Sentinel(tb testing.TB) asynq.RedisFailoverClientOpt {
+	tb.Helper()
+	server, err := exec.LookPath("redis-server")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			tb.Fatal("redis-server is not on PATH; CI must run the Sentinel tests")
+		}
+		tb.Skip("redis-server is not on PATH: skipping a test that needs a Sentinel")
+	}
+	dir := tb.TempDir()
+	redisPort, sentinelPort := freePort(tb), freePort(tb)
+	start(tb, server, "--port", strconv.Itoa(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir)
+	// A Sentinel rewrites its configuration file, so it gets one of its own.
+	conf := filepath.Join(dir, "sentinel.conf")
+	body := fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %s\nsentinel monitor %s 127.0.0.1 %d 1\n",
+		sentinelPort, dir, SentinelMaster, redisPort)
+	if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	start(tb, server, conf, "--sentinel")
+
+	addr := "127.0.0.1:" + strconv.Itoa(sentinelPort)
+	sc := redis.NewSentinelClient(&redis.Options{Addr: addr})
+	defer sc.Close()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		master, err := sc.GetMasterAddrByName(ctx, SentinelMaster).Result()
+		cancel()
+		if err == nil && len(master) == 2 && master[1] == strconv.Itoa(redisPort) {
+			break
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("redistest: the Sentinel at %s did not name its Redis within 30 s: %v %v", addr, master, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return asynq.RedisFailoverClientOpt{MasterName: SentinelMaster, SentinelAddrs: []string{addr}}
+}
+
+// start runs a process for the rest of the test.
+func start(tb testing.TB, path string, args ...string) {
+	tb.Helper()
+	cmd := exec.Command(path, args...)
+	if err := cmd.Start(); err != nil {
+		tb.Fatalf("redistest: start %s: %v", path, err)
+	}
+	tb.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+}
+
+// freePort is a port nothing listens on at the moment.
+func freePort(tb testing.TB) int {
+	tb.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
