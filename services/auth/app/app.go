@@ -70,9 +70,12 @@ func New(ctx context.Context, d Deps) (*App, error) {
 	if err := users.EnsureIndexes(ctx); err != nil {
 		return nil, fmt.Errorf("auth app: %w", err)
 	}
+	// The sign-in limits are kept in the database, so every copy of the
+	// service counts the same failures.
+	failures := store.NewFailures(d.DB)
 	svc, err := user.NewService(users,
-		user.NewFailureLimiter(d.MaxFailuresPerEmail, d.FailureWindow, nil),
-		user.NewFailureLimiter(d.MaxFailuresPerIP, d.FailureWindow, nil))
+		user.NewFailureLimiter(failures, d.MaxFailuresPerEmail, d.FailureWindow, nil),
+		user.NewFailureLimiter(failures, d.MaxFailuresPerIP, d.FailureWindow, nil))
 	if err != nil {
 		return nil, fmt.Errorf("auth app: %w", err)
 	}

@@ -52,8 +52,17 @@ func (s *Service) SignUp(ctx context.Context, email, password string) (User, err
 // or the client address has failed too often.
 func (s *Service) SignIn(ctx context.Context, email, password, clientIP string) (User, error) {
 	emailKey, ipKey := "email:"+email, "ip:"+clientIP
-	if s.perEmail.Blocked(emailKey) || s.perIP.Blocked(ipKey) {
-		return User{}, ErrTooManyAttempts
+	for _, check := range []struct {
+		limiter *FailureLimiter
+		key     string
+	}{{s.perEmail, emailKey}, {s.perIP, ipKey}} {
+		blocked, err := check.limiter.Blocked(ctx, check.key)
+		if err != nil {
+			return User{}, fmt.Errorf("sign in: %w", err)
+		}
+		if blocked {
+			return User{}, ErrTooManyAttempts
+		}
 	}
 	u, err := s.store.FindByEmail(ctx, email)
 	hash := u.PasswordHash
@@ -68,10 +77,13 @@ func (s *Service) SignIn(ctx context.Context, email, password, clientIP string) 
 		return User{}, fmt.Errorf("sign in: %w", verr)
 	}
 	if err != nil || !ok {
-		s.perEmail.Fail(emailKey)
-		s.perIP.Fail(ipKey)
+		if err := errors.Join(s.perEmail.Fail(ctx, emailKey), s.perIP.Fail(ctx, ipKey)); err != nil {
+			return User{}, fmt.Errorf("sign in: %w", err)
+		}
 		return User{}, ErrInvalidCredentials
 	}
-	s.perEmail.Reset(emailKey)
+	if err := s.perEmail.Reset(ctx, emailKey); err != nil {
+		return User{}, fmt.Errorf("sign in: %w", err)
+	}
 	return u, nil
 }

@@ -42,7 +42,7 @@ func (m *memStore) FindByEmail(_ context.Context, email string) (user.User, erro
 func newService(t *testing.T, perEmail, perIP int) *user.Service {
 	t.Helper()
 	svc, err := user.NewService(&memStore{users: map[string]user.User{}},
-		user.NewFailureLimiter(perEmail, time.Hour, nil), user.NewFailureLimiter(perIP, time.Hour, nil))
+		user.NewFailureLimiter(user.NewMemoryFailures(), perEmail, time.Hour, nil), user.NewFailureLimiter(user.NewMemoryFailures(), perIP, time.Hour, nil))
 	require.NoError(t, err)
 	return svc
 }
