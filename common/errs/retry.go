@@ -1,7 +1,5 @@
 package errs
 
-import "errors"
-
 // DefaultConflictAttempts is how often a versioned change is read, decided
 // and written before a run of conflicts is given up on: each conflict means
 // another change to the same record went through meanwhile.
@@ -15,21 +13,11 @@ const DefaultConflictAttempts = 5
 func RetryOnConflict(attempts int, try func() error, alsoRetry ...error) error {
 	var err error
 	for range max(attempts, 1) {
-		if err = try(); err == nil || !retryable(err, alsoRetry) {
+		// A refusal stored nothing, so trying again is safe; anything else
+		// is the caller's to handle.
+		if err = try(); err == nil || !Refused(err, alsoRetry...) {
 			return err
 		}
 	}
 	return err
-}
-
-func retryable(err error, alsoRetry []error) bool {
-	if errors.Is(err, ErrConflict) {
-		return true
-	}
-	for _, target := range alsoRetry {
-		if errors.Is(err, target) {
-			return true
-		}
-	}
-	return false
 }

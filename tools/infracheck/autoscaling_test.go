@@ -2,10 +2,8 @@ package infracheck
 
 import (
 	"fmt"
-	"path/filepath"
 	"testing"
 
-	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
@@ -71,16 +69,5 @@ func scalesOnCPU(hpa *autoscalingv2.HorizontalPodAutoscaler) bool {
 }
 
 func TestAutoscaling(t *testing.T) {
-	root := repoRoot(t)
-	for _, overlay := range []string{"overlays/prod", "overlays/dev"} {
-		t.Run(overlay, func(t *testing.T) {
-			renderings, decodeProblems, err := renderAll(filepath.Join(root, "infra", "k8s"), t.TempDir(), overlay)
-			require.NoError(t, err)
-			requireNoProblems(t, decodeProblems)
-			require.Len(t, renderings, 1)
-			for _, p := range autoscalingProblems(renderings[0]) {
-				t.Error(p)
-			}
-		})
-	}
+	eachOverlay(t, autoscalingProblems, "overlays/prod", "overlays/dev")
 }

@@ -2,7 +2,6 @@ package infracheck
 
 import (
 	"fmt"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -77,16 +76,5 @@ func TestGoMemLimitBelowTheLimit(t *testing.T) {
 	_, err := goMemLimitBytes("256Mi")
 	require.Error(t, err, "a Kubernetes quantity is not a GOMEMLIMIT")
 
-	root := repoRoot(t)
-	for _, overlay := range []string{"overlays/prod", "overlays/dev"} {
-		t.Run(overlay, func(t *testing.T) {
-			renderings, decodeProblems, err := renderAll(filepath.Join(root, "infra", "k8s"), t.TempDir(), overlay)
-			require.NoError(t, err)
-			requireNoProblems(t, decodeProblems)
-			require.Len(t, renderings, 1)
-			for _, p := range goMemLimitProblems(renderings[0]) {
-				t.Error(p)
-			}
-		})
-	}
+	eachOverlay(t, goMemLimitProblems, "overlays/prod", "overlays/dev")
 }

@@ -8,7 +8,9 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"testing"
 
+	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
@@ -278,13 +280,27 @@ func replicas(p *int32) int32 {
 // autoscaledMin is the fewest copies a HorizontalPodAutoscaler keeps of
 // Deployment name, or 0 when none scales it.
 func (r *rendering) autoscaledMin(name string) int32 {
-	for _, o := range r.byKind("HorizontalPodAutoscaler") {
-		hpa := o.Typed.(*autoscalingv2.HorizontalPodAutoscaler)
-		if ref := hpa.Spec.ScaleTargetRef; ref.Kind == "Deployment" && ref.Name == name {
-			return replicas(hpa.Spec.MinReplicas)
-		}
+	if hpa := autoscalerOf(r, name); hpa != nil {
+		return replicas(hpa.Spec.MinReplicas)
 	}
 	return 0
+}
+
+// eachOverlay renders each overlay and reports what check finds in it, one
+// subtest per overlay.
+func eachOverlay(t *testing.T, check func(r *rendering) []error, overlays ...string) {
+	root := repoRoot(t)
+	for _, overlay := range overlays {
+		t.Run(overlay, func(t *testing.T) {
+			renderings, decodeProblems, err := renderAll(filepath.Join(root, "infra", "k8s"), t.TempDir(), overlay)
+			require.NoError(t, err)
+			requireNoProblems(t, decodeProblems)
+			require.Len(t, renderings, 1)
+			for _, p := range check(renderings[0]) {
+				t.Error(p)
+			}
+		})
+	}
 }
 
 func (r *rendering) workloads() []workload {

@@ -38,9 +38,15 @@ type expiredAt struct {
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
+	return newHarnessOn(t, redistest.DB(t))
+}
+
+// newHarnessOn is newHarness with the timers kept in the Redis redis names.
+func newHarnessOn(t *testing.T, redis asynq.RedisConnOpt) *harness {
+	t.Helper()
 	h := &harness{
 		nats:    testkit.NATS(t),
-		redis:   redistest.DB(t),
+		redis:   redis,
 		expired: make(chan expiredAt, 100),
 		logs:    &testkit.LogBuffer{},
 	}

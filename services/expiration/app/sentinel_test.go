@@ -14,10 +14,7 @@ import (
 // (issue 15): the timer is kept in the Redis the Sentinel names, and fires.
 func TestTimersThroughASentinel(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
-	h.redis = redistest.Sentinel(t)
-	h.inspector = asynq.NewInspector(h.redis)
-	t.Cleanup(func() { _ = h.inspector.Close() })
+	h := newHarnessOn(t, redistest.Sentinel(t))
 	h.startApp(t)
 
 	id := newOrderID()
