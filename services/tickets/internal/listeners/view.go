@@ -27,6 +27,7 @@ func WatchTickets(conn *events.Conn, tickets *ticket.Service, logger *slog.Logge
 	updated, err := events.Watch(conn, func(ctx context.Context, msg events.TicketUpdated, _ events.Meta) error {
 		return tickets.Heard(ctx, ticket.Ticket{
 			ID: msg.ID, Title: msg.Title, Price: msg.Price, UserID: msg.UserID, Version: msg.Version, OrderID: msg.OrderID,
+			Withdrawn: msg.Withdrawn,
 		})
 	}, events.WithLogger(logger))
 	if err != nil {
