@@ -19,6 +19,10 @@ UP_TIMEOUT ?= 120
 # Streaming) or jetstream (NATS JetStream).
 BUS ?= stan
 export BUS
+# Copies of each service `make up` and `make faults` run (behind nginx), and
+# HA=1 for the three-node bus and Redis with Sentinel (bin/local up --ha).
+REPLICAS ?= 1
+HA ?=
 
 # Tests fail instead of skipping when a dependency is missing under CI=true;
 # pass CI on as given (also from `make test CI=true`), and unset if unset.
@@ -34,7 +38,7 @@ help:
 	@echo "make deps         install redis-server, nginx, chromium, jq and bin/stripe-mock if missing"
 	@echo "make build        build bin/local and the services ($(SERVICES))"
 	@echo "make client       install the web client's packages and build it"
-	@echo "make up           run the whole fleet in the foreground (Ctrl-C stops it); BUS=jetstream for NATS JetStream, as for bench and faults"
+	@echo "make up           run the whole fleet in the foreground (Ctrl-C stops it); BUS=jetstream for NATS JetStream, as for bench and faults; REPLICAS=2 for two copies of each service, HA=1 for a three-node bus and Redis with Sentinel"
 	@echo "make down         stop a 'make up' running elsewhere"
 	@echo "make test         every check (test-go and test-client), ending with one summary line"
 	@echo "make test-go      gofmt, go vet, go test -race over every module (needs the dependencies: bin/local with --deps-only -- make test-go)"
@@ -67,7 +71,7 @@ build:
 	$(GO) build -o bin/ $(foreach s,$(SERVICES),./services/$(s)/cmd/$(s)) ./tools/testsum
 
 up: deps build client
-	exec bin/local up --data $(DATA) --bus $(BUS)
+	exec bin/local up --data $(DATA) --bus $(BUS) --replicas $(REPLICAS) $(if $(HA),--ha)
 
 down:
 	@pidfile=$(DATA)/local.pid

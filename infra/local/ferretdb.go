@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
@@ -23,6 +25,8 @@ func runFerretDB(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.SetOutput(stdout)
 	dir := fs.String("dir", "", "directory for the SQLite files, one per database (created if missing)")
 	listen := fs.String("listen", "127.0.0.1:27017", "TCP address to serve the MongoDB protocol on")
+	var funnels listFlag
+	fs.Var(&funnels, "funnel", "also serve the store on this address through one shared connection (repeatable; up --replicas gives one per service)")
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
 	}
@@ -53,6 +57,20 @@ func runFerretDB(ctx context.Context, args []string, stdout io.Writer) error {
 	done := make(chan error, 1)
 	go func() { done <- f.Run(ctx) }()
 	slog.New(slog.NewTextHandler(stdout, nil)).Info("FerretDB serving", "addr", *listen, "dir", abs)
+	for _, addr := range funnels {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			stop()
+			<-done
+			return fmt.Errorf("ferretdb: funnel on %s: %w", addr, err)
+		}
+		fn := newFunnel(*listen, quiet)
+		go func() {
+			if err := fn.serve(ctx, ln); err != nil {
+				quiet.Error("funnel stopped", "addr", addr, "err", err)
+			}
+		}()
+	}
 
 	// Run returns once ctx is cancelled and every connection is closed.
 	if err := <-done; err != nil {
@@ -86,3 +104,9 @@ func makeDataDir(name, dir string) (string, error) {
 	}
 	return abs, nil
 }
+
+// listFlag collects a repeatable flag's values.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }

@@ -19,6 +19,8 @@ type fleet struct {
 	jwtKey   string
 	bus      string    // busStan or busJetStream
 	services []service // those started
+	replicas int       // copies of each service (up --replicas)
+	ha       bool      // clustered bus, Redis with Sentinel (up --ha)
 	// withNginx and withClient say whether the front runs (not with
 	// --deps-only; no client with --no-client).
 	withNginx, withClient bool
@@ -31,8 +33,10 @@ type fleet struct {
 // one connection per client (ARCHITECTURE.md §4). Everything the services
 // size for a MongoDB pool is set for that one connection here, and only
 // here: the pool itself in the URI, and the bounds on what queues for it.
-func (f *fleet) mongoURI(db string) string {
-	return "mongodb://" + hostPort(f.ports["mongo"]) + "/" + db + "?maxPoolSize=1"
+func (f *fleet) mongoURI(db string) string { return storeURI(f.ports["mongo"], db) }
+
+func storeURI(port int, db string) string {
+	return "mongodb://" + hostPort(port) + "/" + db + "?maxPoolSize=1"
 }
 
 // localStoreEnv are the services' settings for that one connection. The
@@ -56,7 +60,7 @@ func localStoreEnv() []string {
 // the local store before the service answers 503.
 const localQueueTimeout = 120 * time.Second
 
-func (f *fleet) natsURL() string { return "nats://" + hostPort(f.ports["nats"]) }
+func (f *fleet) natsURL() string { return strings.Join(f.natsNodeURLs(), ",") }
 
 // busName is the event bus the fleet runs, stan unless --bus said otherwise.
 func (f *fleet) busName() string {
@@ -96,7 +100,9 @@ func (f *fleet) exports() []envVar {
 		{"TEST_STRIPE_API_BASE", f.stripeBase()},
 	}
 	for _, s := range f.services {
-		vars = append(vars, envVar{strings.ToUpper(s.name) + "_URL", f.serviceURL(s.name)})
+		for _, name := range f.copies(s) {
+			vars = append(vars, envVar{urlVar(name), f.serviceURL(name)})
+		}
 	}
 	if f.withNginx {
 		// The whole app through nginx, as a browser reaches it.
@@ -104,6 +110,12 @@ func (f *fleet) exports() []envVar {
 	}
 	if f.withClient {
 		vars = append(vars, envVar{"CLIENT_URL", f.serviceURL("client")})
+	}
+	if f.ha {
+		vars = append(vars,
+			envVar{"TEST_REDIS_SENTINELS", strings.Join(f.sentinelAddrs(), ",")},
+			envVar{"TEST_REDIS_MASTER_NAME", sentinelMaster},
+			envVar{"TEST_NATS_MONITOR_URLS", strings.Join(f.natsMonitorURLs(), ",")})
 	}
 	return append(vars,
 		envVar{"JWT_KEY", f.jwtKey},
@@ -113,11 +125,11 @@ func (f *fleet) exports() []envVar {
 }
 
 // serviceEnv is what a cluster gives a service's pod.
-func (f *fleet) serviceEnv(s service, getenv func(string) string) func() []string {
+func (f *fleet) serviceEnv(s service, copy string, getenv func(string) string) func() []string {
 	return func() []string {
 		env := append(baseEnv(getenv),
-			"PORT="+strconv.Itoa(f.ports[s.name]),
-			"MONGO_URI="+f.mongoURI(s.name),
+			"PORT="+strconv.Itoa(f.ports[copy]),
+			"MONGO_URI="+f.serviceMongoURI(s.name),
 			"NATS_URL="+f.natsURL(),
 			"NATS_CLUSTER_ID="+natsClusterID,
 			// NATS Streaming refuses a second live connection with one
@@ -132,6 +144,9 @@ func (f *fleet) serviceEnv(s service, getenv func(string) string) func() []strin
 			"COOKIE_SECURE=false",
 		)
 		env = append(env, localStoreEnv()...)
+		if f.ha {
+			env = append(env, "REDIS_SENTINELS="+strings.Join(f.sentinelAddrs(), ","), "REDIS_MASTER_NAME="+sentinelMaster)
+		}
 		// Passed through: the hold length tests shorten, and LOG_LEVEL=debug
 		// to trace every event published and handled.
 		for _, name := range []string{"EXPIRATION_WINDOW_SECONDS", "LOG_LEVEL"} {
@@ -150,26 +165,33 @@ func (f *fleet) start(ctx context.Context, cfg upConfig, bins binaries, getenv f
 	pidDir := filepath.Join(f.dataDir, "pids")
 	base := func() []string { return baseEnv(getenv) }
 	itoa := strconv.Itoa
-	deps := []procSpec{
-		{
-			name: "mongo", path: bins.self, env: base, addr: hostPort(f.ports["mongo"]),
-			args: []string{"ferretdb", "--dir", filepath.Join(f.dataDir, "mongo"), "--listen", hostPort(f.ports["mongo"])},
-		},
-		f.natsSpec(bins.self, base),
-		{
+	deps := []procSpec{{
+		name: "mongo", path: bins.self, env: base, addr: hostPort(f.ports["mongo"]),
+		args: append([]string{"ferretdb", "--dir", filepath.Join(f.dataDir, "mongo"), "--listen", hostPort(f.ports["mongo"])},
+			f.funnelArgs()...),
+	}}
+	if f.ha {
+		redis, err := f.redisHASpecs(bins.redis, base)
+		if err != nil {
+			return err
+		}
+		deps = append(deps, f.natsClusterSpecs(bins.self, base)...)
+		deps = append(deps, redis...)
+	} else {
+		deps = append(deps, f.natsSpec(bins.self, base), procSpec{
 			name: "redis", path: bins.redis, env: base, addr: hostPort(f.ports["redis"]),
-			args: []string{"--port", itoa(f.ports["redis"]), "--dir", filepath.Join(f.dataDir, "redis"),
-				"--appendonly", "yes", "--bind", "127.0.0.1", "--daemonize", "no"},
-		},
-		{
+			args: redisArgs(f.ports["redis"], filepath.Join(f.dataDir, "redis")),
+		})
+	}
+	deps = append(deps,
+		procSpec{
 			name: "stripe-mock", path: bins.stripeMock, env: base, addr: hostPort(f.ports["stripe-mock"]),
 			// -http-port, unlike -http-addr, also turns off its default
 			// HTTPS listener on the fixed port 12112, which two fleets
 			// would fight over. It binds every interface, which is
 			// harmless for a mock.
 			args: []string{"-http-port", itoa(f.ports["stripe-mock"])},
-		},
-	}
+		})
 	for _, spec := range deps {
 		f.deps = append(f.deps, startProc(spec, out, log, pidDir))
 	}
@@ -181,8 +203,10 @@ func (f *fleet) start(ctx context.Context, cfg upConfig, bins binaries, getenv f
 	}
 
 	for _, s := range f.services {
-		spec := procSpec{name: s.name, path: bins.services[s.name], env: f.serviceEnv(s, getenv), addr: hostPort(f.ports[s.name])}
-		f.svcs = append(f.svcs, startProc(spec, out, log, pidDir))
+		for _, name := range f.copies(s) {
+			spec := procSpec{name: name, path: bins.services[s.name], env: f.serviceEnv(s, name, getenv), addr: hostPort(f.ports[name])}
+			f.svcs = append(f.svcs, startProc(spec, out, log, pidDir))
+		}
 	}
 	for _, p := range f.svcs {
 		if err := p.waitReady(ctx, cfg.timeout); err != nil {
@@ -247,7 +271,9 @@ func (f *fleet) summary() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "\nticketing is up; data in %s. Ctrl-C here or `make down` stops it.\n", f.dataDir)
 	for _, s := range f.services {
-		fmt.Fprintf(&b, "  %-12s %s\n", s.name, f.serviceURL(s.name))
+		for _, name := range f.copies(s) {
+			fmt.Fprintf(&b, "  %-12s %s\n", name, f.serviceURL(name))
+		}
 	}
 	fmt.Fprintf(&b, "  %-12s %s\n", "mongo", f.mongoURI(""))
 	fmt.Fprintf(&b, "  %-12s %s (%s, monitoring http://%s)\n", "nats", f.natsURL(), f.busName(), hostPort(f.ports["nats-monitor"]))

@@ -123,12 +123,14 @@ func (f *fleet) writeNginxConfig(manifest string) (conf string, missing []string
 	if err != nil {
 		return "", nil, limits, fmt.Errorf("ingress manifest %s: %w", manifest, err)
 	}
-	backends := make(map[string]int, len(f.services)+1)
+	backends := make(map[string][]int, len(f.services)+1)
 	for _, s := range f.services {
-		backends[s.name] = f.ports[s.name]
+		for _, name := range f.copies(s) {
+			backends[s.name] = append(backends[s.name], f.ports[name])
+		}
 	}
 	if f.withClient {
-		backends["client"] = f.ports["client"]
+		backends["client"] = []int{f.ports["client"]}
 	}
 	upstreams := map[string]bool{}
 	for _, r := range routes {

@@ -196,7 +196,7 @@ type nginxSettings struct {
 	// backends maps an Ingress backend service name to the local port its
 	// process listens on. A backend missing here answers 503 (the client
 	// under --no-client).
-	backends map[string]int
+	backends map[string][]int
 	// source names the manifest in the header comment.
 	source string
 	// workerConnections and openFiles are each worker's limits (see
@@ -284,7 +284,12 @@ func renderNginx(routes []ingressRoute, s nginxSettings) (conf string, missing [
 		}
 	}
 	for _, name := range upstreams {
-		fmt.Fprintf(&b, "\n    upstream %s {\n        server 127.0.0.1:%d;\n", name, s.backends[name])
+		// Round robin over a service's copies (up --replicas); a copy that
+		// refuses a connection is passed over for the next.
+		fmt.Fprintf(&b, "\n    upstream %s {\n", name)
+		for _, port := range s.backends[name] {
+			fmt.Fprintf(&b, "        server 127.0.0.1:%d;\n", port)
+		}
 		fmt.Fprintf(&b, "        keepalive %d;\n        keepalive_requests %d;\n        keepalive_timeout %s;\n    }\n",
 			upstreamKeepalive, upstreamKeepaliveRequests, upstreamKeepaliveTimeout)
 	}

@@ -141,7 +141,7 @@ func TestRenderNginx(t *testing.T) {
 	require.NoError(t, err)
 	routes, err := parseIngress(fixture)
 	require.NoError(t, err)
-	all := map[string]int{"auth": 3001, "tickets": 3002, "orders": 3003, "payments": 3005, "client": 3000}
+	all := map[string][]int{"auth": {3001}, "tickets": {3002, 3012}, "orders": {3003}, "payments": {3005}, "client": {3000}}
 
 	tests := []struct {
 		name        string
@@ -167,6 +167,8 @@ func TestRenderNginx(t *testing.T) {
 				"map $http_upgrade $connection_upgrade {\n        default upgrade;\n        \"\" \"\";\n    }",
 				"upstream auth {\n        server 127.0.0.1:3001;\n        keepalive 320;\n        keepalive_requests 10000;\n        keepalive_timeout 60s;\n    }",
 				"upstream client {\n        server 127.0.0.1:3000;\n        keepalive 320;",
+				// Two copies of tickets (up --replicas 2): one server each.
+				"upstream tickets {\n        server 127.0.0.1:3002;\n        server 127.0.0.1:3012;\n        keepalive 320;",
 				`pid "/d/nginx/nginx.pid";`,
 				`proxy_temp_path "/d/nginx/proxy_temp";`,
 				"listen 127.0.0.1:8080 default_server;\n        server_name ticketing.dev;",
@@ -183,7 +185,7 @@ func TestRenderNginx(t *testing.T) {
 		{
 			name:     "a backend that is not running answers 503 in the API's error shape",
 			routes:   routes,
-			settings: nginxSettings{port: 9000, dir: "/d", backends: map[string]int{"auth": 1, "tickets": 2, "orders": 3, "payments": 5}, workerConnections: 1, openFiles: 1},
+			settings: nginxSettings{port: 9000, dir: "/d", backends: map[string][]int{"auth": {1}, "tickets": {2}, "orders": {3}, "payments": {5}}, workerConnections: 1, openFiles: 1},
 			contains: []string{
 				"location / {\n            client_max_body_size 8m;\n            proxy_read_timeout 180s;\n            proxy_next_upstream off;\n            default_type application/json;\n            return 503 '{\"errors\":[{\"message\":\"client is not running on this machine\"}]}';",
 			},

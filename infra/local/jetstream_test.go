@@ -58,7 +58,7 @@ func TestFleetRunsTheChosenBus(t *testing.T) {
 			assert.Equal(t, "127.0.0.1:2", spec.addr)
 			assert.Equal(t, []string{tt.wantCmd, "--dir", filepath.Join("/tmp/d", tt.wantCmd), "--port", "2", "--monitor-port", "3"}, spec.args)
 
-			env := envMap(f.serviceEnv(service{name: "auth", port: 3001}, func(string) string { return "" })())
+			env := envMap(f.serviceEnv(service{name: "auth", port: 3001}, "auth", func(string) string { return "" })())
 			assert.Equal(t, tt.wantEnv, env["EVENT_BUS"])
 			assert.Equal(t, "nats://127.0.0.1:2", env["NATS_URL"])
 			assert.Contains(t, f.summary(), "("+tt.wantEnv+", monitoring")

@@ -9,9 +9,12 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
+	natsd "github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats-streaming-server/server"
 	"github.com/nats-io/nats-streaming-server/stores"
 )
@@ -28,6 +31,10 @@ func runNATS(ctx context.Context, args []string, stdout io.Writer) error {
 	port := fs.Int("port", 4222, "client port")
 	monitorPort := fs.Int("monitor-port", 8222, "HTTP monitoring port (0 turns monitoring off)")
 	memory := fs.Bool("memory", false, "keep messages in memory only, lost when the process ends")
+	node := fs.String("node", "", "this node's id in a Raft cluster of NATS Streaming servers (up --ha); empty runs a lone server")
+	peers := fs.String("peers", "", "with --node: the ids of every node in the cluster, comma-separated")
+	clusterPort := fs.Int("cluster-port", 0, "with --node: the port the other nodes' routes reach this one on")
+	routes := fs.String("routes", "", "with --node: nats:// route URLs of every node, comma-separated")
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
 	}
@@ -58,6 +65,24 @@ func runNATS(ctx context.Context, args []string, stdout io.Writer) error {
 	natsOpts.Port = *port
 	natsOpts.HTTPHost = "127.0.0.1"
 	natsOpts.HTTPPort = *monitorPort
+	if *node != "" {
+		// Every node keeps the whole log; a leader is elected among them and
+		// a lost one's place is taken by another, as in the prod StatefulSet.
+		if *memory || *peers == "" || *clusterPort == 0 || *routes == "" {
+			return errors.New("nats: --node needs --peers, --cluster-port, --routes and the file store")
+		}
+		opts.Clustering.Clustered = true
+		opts.Clustering.NodeID = *node
+		opts.Clustering.Peers = strings.Split(*peers, ",")
+		opts.Clustering.RaftLogPath = filepath.Join(opts.FilestoreDir, "raft")
+		// The command line's defaults, which the options struct lacks.
+		opts.Clustering.LogSnapshots = server.DefaultLogSnapshots
+		opts.Clustering.TrailingLogs = server.DefaultTrailingLogs
+		natsOpts.Cluster.Name = natsClusterID
+		natsOpts.Cluster.Host = "127.0.0.1"
+		natsOpts.Cluster.Port = *clusterPort
+		natsOpts.Routes = natsd.RoutesFromStr(*routes)
+	}
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -38,7 +39,7 @@ type testNginx struct {
 
 // startNginx runs nginx in front of backends (service name -> port) and
 // waits until it accepts connections.
-func startNginx(t *testing.T, backends map[string]int) *testNginx {
+func startNginx(t *testing.T, backends map[string][]int) *testNginx {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("starts nginx; not with -short")
@@ -134,7 +135,7 @@ func TestNginxRoutesLikeTheIngress(t *testing.T) {
 		t.Cleanup(srv.Close)
 		return srv.Listener.Addr().(*net.TCPAddr).Port
 	}
-	n := startNginx(t, map[string]int{"auth": backend("auth"), "tickets": backend("tickets"), "payments": backend("payments"), "client": backend("client")})
+	n := startNginx(t, map[string][]int{"auth": {backend("auth")}, "tickets": {backend("tickets")}, "payments": {backend("payments")}, "client": {backend("client")}})
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -268,7 +269,7 @@ func TestNginxLetsTheServiceRefuseLargeBodies(t *testing.T) {
 	for name, b := range backends {
 		t.Run(name, func(t *testing.T) {
 			port := b.port(t)
-			n := startNginx(t, map[string]int{"auth": port, "tickets": port})
+			n := startNginx(t, map[string][]int{"auth": {port}, "tickets": {port}})
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
 			big := `{"email":"` + strings.Repeat("a", 2<<20) + `"}`
@@ -332,4 +333,53 @@ func startAuth(t *testing.T) int {
 	defer cancel()
 	require.NoError(t, waitTCP(ctx, hostPort(ports[0]), 30*time.Second), "auth did not come up")
 	return ports[0]
+}
+
+// TestNginxSpreadsOverCopiesAndPassesADeadOne runs a service as two live
+// copies and one that is gone (up --replicas with a copy killed). The
+// Ingress never sends a request twice (proxy-next-upstream off), so the
+// request that finds the dead copy gets 502, as in a cluster before the
+// dead pod leaves the endpoints; but that marks the copy down for the
+// worker, so each nginx worker pays it at most once, and everything else is
+// answered by a live copy, both taking a share.
+func TestNginxSpreadsOverCopiesAndPassesADeadOne(t *testing.T) {
+	var mu sync.Mutex
+	served := map[int]int{}
+	copyOf := func(i int) int {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			served[i]++
+			mu.Unlock()
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(`{}`))
+		}))
+		t.Cleanup(srv.Close)
+		return srv.Listener.Addr().(*net.TCPAddr).Port
+	}
+	dead, err := freePorts(1)
+	require.NoError(t, err)
+	n := startNginx(t, map[string][]int{"tickets": {copyOf(1), dead[0], copyOf(2)}})
+
+	const requests = 60
+	statuses := map[int]int{}
+	for i := range requests {
+		method := http.MethodGet
+		if i%2 == 1 {
+			method = http.MethodPost
+		}
+		req, err := http.NewRequest(method, n.base+"/api/tickets", strings.NewReader(`{}`))
+		require.NoError(t, err)
+		res, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		_ = res.Body.Close()
+		statuses[res.StatusCode]++
+	}
+	t.Logf("answers: %v", statuses)
+	assert.LessOrEqual(t, statuses[http.StatusBadGateway], runtime.NumCPU(), "one 502 per nginx worker at most")
+	assert.Equal(t, requests, statuses[http.StatusOK]+statuses[http.StatusBadGateway], "%v", statuses)
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Positive(t, served[1], "the first copy took requests")
+	assert.Positive(t, served[2], "the second copy took requests")
+	assert.Equal(t, statuses[http.StatusOK], served[1]+served[2])
 }

@@ -17,17 +17,20 @@ Runs the ticketing fleet on one machine. Commands:
             manifest) and the web client, each as its own process; restart
             any that dies; stop everything on Ctrl-C or SIGTERM.
             --data DIR, --ephemeral, --deps-only, --no-client, --client-dir D,
-            --ingress F, --env-file F, --bin DIR, --timeout D, --bus B and a
-            --<part>-port flag per part (local up -h)
+            --ingress F, --env-file F, --bin DIR, --timeout D, --bus B,
+            --replicas N (copies of each service behind nginx), --ha
+            (three clustered NATS Streaming nodes, Redis with two replicas
+            and three Sentinels) and a --<part>-port flag per part (local up -h)
   with      start a throw-away fleet (up --ephemeral, with any up flags)
             in the background, run a command with the fleet's variables
             (TEST_MONGO_URI, APP_URL, ...) in its environment, stop the fleet
             when it ends; exit with the command's status
             [--log F] [--pid-file F] [--timeout D] [up flags] -- command
   ferretdb  run an embedded FerretDB with SQLite storage
-            --dir D --listen 127.0.0.1:PORT
+            --dir D --listen 127.0.0.1:PORT [--funnel 127.0.0.1:PORT ...]
   nats      run an embedded NATS Streaming server (cluster id "ticketing")
             --dir D --port P --monitor-port M [--memory]
+            [--node ID --peers A,B,C --cluster-port P --routes URLs]
   jetstream run an embedded nats-server with JetStream (up --bus jetstream)
             --dir D --port P --monitor-port M
   help      this text; 'local <command> -h' lists a command's flags

@@ -36,6 +36,11 @@ type procSpec struct {
 	name string
 	path string
 	args []string
+	// argsAt, when set, is called at every start instead of using args (a
+	// Redis node asks the Sentinels whom to follow).
+	argsAt func() []string
+	// restartAfter, when set, is the least pause before a restart.
+	restartAfter time.Duration
 	// env is called at every start, so a value can change per start
 	// (a NATS client id must be unique per connection).
 	env func() []string
@@ -85,7 +90,7 @@ func startProc(spec procSpec, out io.Writer, log *slog.Logger, pidDir string) *p
 
 func (p *proc) loop() {
 	defer close(p.done)
-	backoff := minBackoff
+	backoff := max(minBackoff, p.spec.restartAfter)
 	for {
 		started := time.Now()
 		err := p.runOnce()
@@ -95,7 +100,7 @@ func (p *proc) loop() {
 		default:
 		}
 		if time.Since(started) > stableAfter {
-			backoff = minBackoff
+			backoff = max(minBackoff, p.spec.restartAfter)
 		}
 		p.mu.Lock()
 		if p.exits++; p.exits == crashLoopExits {
@@ -108,7 +113,7 @@ func (p *proc) loop() {
 			return
 		case <-time.After(backoff):
 		}
-		backoff = min(backoff*2, maxBackoff)
+		backoff = min(backoff*2, max(maxBackoff, p.spec.restartAfter))
 	}
 }
 
@@ -121,7 +126,11 @@ func (p *proc) runOnce() error {
 	defer stdout.Flush()
 	defer stderr.Flush()
 
-	cmd := exec.Command(p.spec.path, p.spec.args...)
+	args := p.spec.args
+	if p.spec.argsAt != nil {
+		args = p.spec.argsAt()
+	}
+	cmd := exec.Command(p.spec.path, args...)
 	if p.spec.env != nil {
 		cmd.Env = p.spec.env()
 	}

@@ -59,6 +59,8 @@ type upConfig struct {
 	binDir    string
 	timeout   time.Duration
 	bus       string // busStan or busJetStream
+	replicas  int    // copies of each service
+	ha        bool   // three-node bus and Redis with Sentinel
 	// portFlags holds the --<part>-port values; 0 means not given.
 	portFlags map[string]*int
 }
@@ -76,6 +78,8 @@ func parseUpFlags(args []string, stdout io.Writer) (cfg upConfig, help bool, err
 	fs.StringVar(&cfg.binDir, "bin", "bin", "directory holding stripe-mock and the service binaries")
 	fs.DurationVar(&cfg.timeout, "timeout", 60*time.Second, "how long each part may take to accept connections")
 	fs.StringVar(&cfg.bus, "bus", busStan, "event bus: stan (NATS Streaming) or jetstream (nats-server with JetStream); the services get it as EVENT_BUS")
+	fs.IntVar(&cfg.replicas, "replicas", 1, "copies of each service, behind nginx's round-robin upstreams (each its own process, port and NATS client id)")
+	fs.BoolVar(&cfg.ha, "ha", false, "run the bus as three clustered nodes and Redis as a master, two replicas and three Sentinels")
 	cfg.portFlags = make(map[string]*int)
 	for _, p := range allParts() {
 		cfg.portFlags[p.name] = fs.Int(portFlag(p.name), 0,
@@ -86,6 +90,12 @@ func parseUpFlags(args []string, stdout io.Writer) (cfg upConfig, help bool, err
 	}
 	if cfg.bus != busStan && cfg.bus != busJetStream {
 		return cfg, false, fmt.Errorf("up: --bus %q: want %s or %s", cfg.bus, busStan, busJetStream)
+	}
+	if cfg.ha && cfg.bus == busJetStream {
+		return cfg, false, errors.New("up: --ha runs NATS Streaming's three-node cluster; a JetStream cluster is not built here yet")
+	}
+	if cfg.replicas < 1 || cfg.replicas > maxReplicas {
+		return cfg, false, fmt.Errorf("up: --replicas %d: want 1 to %d", cfg.replicas, maxReplicas)
 	}
 	if cfg.ephemeral {
 		dataSet := false
@@ -99,10 +109,11 @@ func parseUpFlags(args []string, stdout io.Writer) (cfg upConfig, help bool, err
 }
 
 func allParts() []part {
-	parts := depParts()
+	parts := append(depParts(), haParts()...)
 	for _, s := range services() {
 		parts = append(parts, part{name: s.name, defPort: s.port})
 	}
+	parts = append(parts, replicaParts(services(), maxReplicas)...)
 	return append(parts, frontParts(true)...)
 }
 
@@ -160,12 +171,16 @@ func runUp(ctx context.Context, args []string, getenv func(string) string, stdou
 	defer stopSignals()
 
 	parts := depParts()
+	if cfg.ha {
+		parts = append(parts, haParts()...)
+	}
 	var svcs []service
 	if !cfg.depsOnly {
 		svcs = services()
 		for _, s := range svcs {
 			parts = append(parts, part{name: s.name, defPort: s.port})
 		}
+		parts = append(parts, replicaParts(svcs, cfg.replicas)...)
 		parts = append(parts, frontParts(!cfg.noClient)...)
 	}
 	ports, err := resolvePorts(cfg, parts, getenv)
@@ -211,7 +226,7 @@ func runUp(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return fmt.Errorf("up: %w", err)
 	}
-	f := &fleet{dataDir: dataDir, ports: ports, jwtKey: key, bus: cfg.bus, services: svcs,
+	f := &fleet{dataDir: dataDir, ports: ports, jwtKey: key, bus: cfg.bus, services: svcs, replicas: cfg.replicas, ha: cfg.ha,
 		withNginx: !cfg.depsOnly, withClient: !cfg.depsOnly && !cfg.noClient}
 
 	// Stop whatever started, however we leave: services first, since they

@@ -89,7 +89,7 @@ func TestServiceEnv(t *testing.T) {
 	getenv := func(k string) string {
 		return map[string]string{"PATH": "/bin", "EXPIRATION_WINDOW_SECONDS": "15", "SECRET": "x"}[k]
 	}
-	envFn := testFleet().serviceEnv(service{name: "auth", port: 3001}, getenv)
+	envFn := testFleet().serviceEnv(service{name: "auth", port: 3001}, "auth", getenv)
 	first, second := envMap(envFn()), envMap(envFn())
 
 	want := map[string]string{

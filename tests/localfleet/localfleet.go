@@ -25,7 +25,7 @@ type Fleet struct {
 
 // URL is the base URL of one service, e.g. URL("orders").
 func (f *Fleet) URL(service string) string {
-	return f.Env[strings.ToUpper(service)+"_URL"]
+	return f.Env[strings.ToUpper(strings.ReplaceAll(service, "-", "_"))+"_URL"]
 }
 
 // Start runs bin/local up --ephemeral with env added to the launcher's
