@@ -72,9 +72,9 @@ func (c *JetStreamConfig) applyDefaults() {
 	}
 }
 
-// allSubjects are the subjects the stream holds: every one CONTRACT.md §3
+// AllSubjects are the subjects the stream holds: every one CONTRACT.md §3
 // names.
-func allSubjects() []string {
+func AllSubjects() []string {
 	return []string{
 		string(SubjectTicketCreated), string(SubjectTicketUpdated),
 		string(SubjectOrderCreated), string(SubjectOrderCancelled),

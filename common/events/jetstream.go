@@ -221,7 +221,7 @@ func (t *jsTransport) ready(ctx context.Context) error {
 
 func (t *jsTransport) publish(ctx context.Context, subject string, data []byte) error {
 	var opts []jetstream.PublishOpt
-	if id := msgID(subject, data); id != "" {
+	if id := MsgID(subject, data); id != "" {
 		opts = append(opts, jetstream.WithMsgID(id))
 	}
 	_, err := t.js.PublishMsg(ctx, &nats.Msg{Subject: subject, Data: data}, opts...)

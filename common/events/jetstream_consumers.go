@@ -42,7 +42,7 @@ func (t *jsTransport) streamConfig() jetstream.StreamConfig {
 		// The subjects as they are on the wire: ':' is an ordinary
 		// character in a NATS subject token, so no mapping is needed and
 		// payloads and subjects stay those of NATS Streaming.
-		Subjects:   allSubjects(),
+		Subjects:   AllSubjects(),
 		Retention:  jetstream.LimitsPolicy,
 		Discard:    jetstream.DiscardOld,
 		Storage:    jetstream.FileStorage,

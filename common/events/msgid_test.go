@@ -27,9 +27,9 @@ func TestMsgIDNamesOneEvent(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			data, err := json.Marshal(tt.payload)
 			require.NoError(t, err)
-			assert.Equal(t, tt.want, msgID(string(tt.subject), data))
+			assert.Equal(t, tt.want, MsgID(string(tt.subject), data))
 		})
 	}
-	assert.Empty(t, msgID("ticket:created", []byte(`{not json`)), "no id: never taken for a duplicate")
-	assert.Empty(t, msgID("ticket:created", []byte(`{"title":"t"}`)))
+	assert.Empty(t, MsgID("ticket:created", []byte(`{not json`)), "no id: never taken for a duplicate")
+	assert.Empty(t, MsgID("ticket:created", []byte(`{"title":"t"}`)))
 }

@@ -115,6 +115,7 @@ func (f *fleet) exports() []envVar {
 		vars = append(vars,
 			envVar{"TEST_REDIS_SENTINELS", strings.Join(f.sentinelAddrs(), ",")},
 			envVar{"TEST_REDIS_MASTER_NAME", sentinelMaster},
+			envVar{"TEST_REDIS_NODES", strings.Join(f.redisNodeAddrs(), ",")},
 			envVar{"TEST_NATS_MONITOR_URLS", strings.Join(f.natsMonitorURLs(), ",")})
 	}
 	return append(vars,

@@ -111,6 +111,15 @@ func (f *fleet) sentinelAddrs() []string {
 	return addrs
 }
 
+// redisNodeAddrs are the Redis nodes' host:port, node 1 first.
+func (f *fleet) redisNodeAddrs() []string {
+	addrs := make([]string, haNodes)
+	for i := range addrs {
+		addrs[i] = hostPort(f.ports[nodeName("redis", i+1)])
+	}
+	return addrs
+}
+
 // redisHASpecs are the three Redis nodes and the three Sentinels. A node
 // that starts asks the Sentinels which node is master and follows it; at
 // the very first start none knows yet and node 1 is master.

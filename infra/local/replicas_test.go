@@ -36,7 +36,7 @@ func replicaFleet() *fleet {
 	for name, port := range map[string]int{
 		"auth-2": 16, funnelPart("auth"): 11,
 		"nats-2": 22, "nats-3": 23, "nats-2-monitor": 32, "nats-3-monitor": 33,
-		"sentinel": 41, "sentinel-2": 42, "sentinel-3": 43,
+		"sentinel": 41, "sentinel-2": 42, "sentinel-3": 43, "redis-2": 52, "redis-3": 53,
 	} {
 		f.ports[name] = port
 	}
@@ -67,6 +67,7 @@ func TestCopiesShareTheirServiceFunnel(t *testing.T) {
 	assert.Equal(t, "http://127.0.0.1:16", exports["AUTH_2_URL"])
 	assert.Equal(t, "mongodb://127.0.0.1:1/?maxPoolSize=1", exports["TEST_MONGO_URI"], "tests read the store straight")
 	assert.Equal(t, "http://127.0.0.1:3,http://127.0.0.1:32,http://127.0.0.1:33", exports["TEST_NATS_MONITOR_URLS"])
+	assert.Equal(t, "127.0.0.1:4,127.0.0.1:52,127.0.0.1:53", exports["TEST_REDIS_NODES"])
 }
 
 func TestOneCopyNeedsNoFunnel(t *testing.T) {

@@ -33,6 +33,7 @@ import (
 	"github.com/ticketing/tests/localfleet"
 	"github.com/ticketing/tools/loadgen/check"
 	"github.com/ticketing/tools/loadgen/client"
+	"github.com/ticketing/tools/loadgen/scenario"
 )
 
 // bus is the event bus the fleet runs: FAULTS_BUS, stan (NATS Streaming)
@@ -111,12 +112,26 @@ func pid(f *localfleet.Fleet, name string) (int, error) {
 func addr(t *testing.T, f *localfleet.Fleet, name string) string {
 	t.Helper()
 	var raw string
-	switch name {
+	base, node := name, 0
+	if b, n, ok := strings.Cut(name, "-"); ok && (b == "nats" || b == "redis") {
+		if i, err := strconv.Atoi(n); err == nil {
+			base, node = b, i-1
+		}
+	}
+	switch base {
 	case "mongo":
 		raw = f.Env["TEST_MONGO_URI"]
 	case "nats":
-		raw = f.Env["TEST_NATS_URL"]
+		// Under --ha, the nodes' URLs in order.
+		urls := strings.Split(f.Env["TEST_NATS_URL"], ",")
+		require.Less(t, node, len(urls), "%s in TEST_NATS_URL", name)
+		raw = urls[node]
 	case "redis":
+		if nodes := f.Env["TEST_REDIS_NODES"]; nodes != "" {
+			addrs := strings.Split(nodes, ",")
+			require.Less(t, node, len(addrs), "%s in TEST_REDIS_NODES", name)
+			return addrs[node]
+		}
 		return f.Env["TEST_REDIS_ADDR"]
 	case "stripe-mock":
 		raw = f.Env["TEST_STRIPE_API_BASE"]
@@ -181,6 +196,14 @@ func awaitDead(pid int, timeout time.Duration) error {
 		time.Sleep(5 * time.Millisecond)
 	}
 	return fmt.Errorf("pid %d still there after %s", pid, timeout)
+}
+
+// runChecks waits for the state to settle and checks it.
+func runChecks(t *testing.T, f *localfleet.Fleet, env *scenario.Env) (check.Outcome, error) {
+	t.Helper()
+	return check.Run(context.Background(), databases(t, f), env.Ledger, check.Options{
+		Grace: holdGrace, Settle: settle(), Logf: t.Logf,
+	})
 }
 
 // requireChecksPass fails the test for every check that failed.

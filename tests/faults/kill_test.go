@@ -9,7 +9,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ticketing/tools/loadgen/check"
 	"github.com/ticketing/tools/loadgen/client"
 	"github.com/ticketing/tools/loadgen/scenario"
 	"github.com/ticketing/tools/loadgen/stats"
@@ -84,9 +83,7 @@ func TestKillEachPartUnderLoad(t *testing.T) {
 	defer cancel()
 	assert.Zero(t, env.WaitHolds(waitCtx), "holds not seen to lapse")
 
-	out, err := check.Run(context.Background(), databases(t, f), env.Ledger, check.Options{
-		Grace: holdGrace, Settle: settle(), Logf: t.Logf,
-	})
+	out, err := runChecks(t, f, env)
 	require.NoError(t, err)
 	requireChecksPass(t, out)
 

@@ -186,3 +186,32 @@ func TestRecorderConcurrent(t *testing.T) {
 	assert.Equal(t, 4000, p[0].Counters["n"])
 	assert.Equal(t, 4000, p[0].Lags[0].Lag.Count)
 }
+
+func TestRecorderOutage(t *testing.T) {
+	clock := &fakeClock{t: time.Unix(0, 0)}
+	r := stats.NewRecorder(clock.now)
+	at := func(ms int) time.Time { return time.Unix(0, 0).Add(time.Duration(ms) * time.Millisecond) }
+	tests := []struct {
+		sent, latency, status int
+	}{
+		{100, 10, 200},                   // before the stretch
+		{1000, 50, 200},                  // answered at 1050
+		{1100, 10, 502},                  // a copy gone
+		{1200, 0, stats.StatusTransport}, // no answer
+		{1300, 700, 201},                 // answered at 2000: the gap is 1050 → 2000
+		{2100, 10, 404},                  // a 404 is an answer
+		{3000, 10, 200},                  // after the stretch
+	}
+	for _, tt := range tests {
+		r.Request("GET /x", tt.status, at(tt.sent), time.Duration(tt.latency)*time.Millisecond, true)
+	}
+	got := r.Outage(at(1000), at(2500))
+	assert.Equal(t, stats.Outage{Requests: 5, ServerErrs: 2, LongestGap: 950 * time.Millisecond}, got)
+
+	quiet := r.Outage(at(1000), at(1001))
+	assert.Equal(t, 1, quiet.Requests)
+	assert.Equal(t, time.Millisecond, quiet.LongestGap, "an answer after the stretch ends counts at its end")
+
+	none := r.Outage(at(5000), at(6000))
+	assert.Equal(t, stats.Outage{LongestGap: time.Second}, none, "no answer in the whole stretch")
+}
