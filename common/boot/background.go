@@ -7,8 +7,14 @@ import (
 	"sync"
 
 	"github.com/ticketing/common/events"
-	"github.com/ticketing/common/mongox"
 )
+
+// Runner is work that runs in the background until its context ends: an
+// outbox relay (*mongox.Relay), a periodic sweep. Run returns nil once ctx
+// ends; failures inside are logged and retried.
+type Runner interface {
+	Run(ctx context.Context) error
+}
 
 var (
 	// ErrStarted is returned by a second Start.
@@ -18,8 +24,8 @@ var (
 	ErrClosed = errors.New("start after close")
 )
 
-// Background runs a service's event listeners and outbox relays from Start
-// to Close. The zero value is ready to use; it is safe for concurrent use.
+// Background runs a service's event listeners, outbox relays and other
+// runners from Start to Close. The zero value is ready to use; it is safe for concurrent use.
 type Background struct {
 	mu        sync.Mutex
 	started   bool
@@ -29,13 +35,13 @@ type Background struct {
 	relays    sync.WaitGroup
 }
 
-// Start calls subscribe (nil for none) and then runs each relay in a
-// goroutine of its own. The relays run until Close, not until ctx ends, so
+// Start calls subscribe (nil for none) and then runs each relay (any
+// Runner) in a goroutine of its own. The relays run until Close, not until ctx ends, so
 // events written by requests that finish during a graceful shutdown still
 // go out; ctx only lends them its values. Start returns once subscribe has.
 // If subscribe fails it must close what it did subscribe; nothing then runs
 // and Start may be tried again.
-func (b *Background) Start(ctx context.Context, subscribe func() ([]*events.Listener, error), relays ...*mongox.Relay) error {
+func (b *Background) Start(ctx context.Context, subscribe func() ([]*events.Listener, error), relays ...Runner) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	switch {
@@ -59,9 +65,7 @@ func (b *Background) Start(ctx context.Context, subscribe func() ([]*events.List
 	rctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	for _, r := range relays {
 		b.relays.Go(func() {
-			// Run returns only nil, once rctx ends; failures inside are
-			// logged and retried.
-			_ = r.Run(rctx)
+			_ = r.Run(rctx) // nil once rctx ends (Runner)
 		})
 	}
 	b.started, b.listeners, b.stop = true, ls, stop

@@ -1,8 +1,7 @@
 // Package app wires the auth service (user store, sign-in limits, HTTP
 // routes) from its dependencies, so that cmd/auth and tests run the same
-// service. Auth hears and publishes no events: Start and Close have
-// nothing to run in the background, and exist so every service is driven
-// the same way.
+// service. Auth hears and publishes no events; what Start runs in the
+// background is the sweep of old sign-in failure records.
 package app
 
 import (
@@ -51,11 +50,16 @@ type Deps struct {
 	// QueueTimeout bounds a request's wait for one of those places
 	// (httpx.Config); 0 takes httpx's default.
 	QueueTimeout time.Duration
+	// FailureSweepInterval is how often records of old failures are
+	// deleted; 0 means once per FailureWindow.
+	FailureSweepInterval time.Duration
 }
 
 // App is one auth service instance.
 type App struct {
 	engine *gin.Engine
+	sweep  failureSweep
+	bg     boot.Background
 }
 
 // New checks d, ensures the indexes (the unique email index is what keeps
@@ -73,6 +77,9 @@ func New(ctx context.Context, d Deps) (*App, error) {
 	// The sign-in limits are kept in the database, so every copy of the
 	// service counts the same failures.
 	failures := store.NewFailures(d.DB)
+	if err := failures.EnsureIndexes(ctx); err != nil {
+		return nil, fmt.Errorf("auth app: %w", err)
+	}
 	svc, err := user.NewService(users,
 		user.NewFailureLimiter(failures, d.MaxFailuresPerEmail, d.FailureWindow, nil),
 		user.NewFailureLimiter(failures, d.MaxFailuresPerIP, d.FailureWindow, nil))
@@ -92,7 +99,9 @@ func New(ctx context.Context, d Deps) (*App, error) {
 		return nil, fmt.Errorf("auth app: %w", err)
 	}
 	httpapi.Routes(engine, httpapi.NewHandlers(svc, d.Sessions))
-	return &App{engine: engine}, nil
+	sweep := failureSweep{failures: failures, window: d.FailureWindow, every: d.FailureSweepInterval,
+		log: d.Logger.With("component", "failure-sweep")}
+	return &App{engine: engine, sweep: sweep}, nil
 }
 
 // withDefaults checks that d has what the service cannot run without and
@@ -116,6 +125,9 @@ func (d Deps) withDefaults() (Deps, error) {
 	if d.FailureWindow == 0 {
 		d.FailureWindow = DefaultFailureWindow
 	}
+	if d.FailureSweepInterval == 0 {
+		d.FailureSweepInterval = d.FailureWindow
+	}
 	return d, nil
 }
 
@@ -123,8 +135,8 @@ func (d Deps) withDefaults() (Deps, error) {
 // /metrics.
 func (a *App) Handler() http.Handler { return a.engine }
 
-// Start has nothing to start: auth neither listens to nor publishes events.
-func (a *App) Start(context.Context) error { return nil }
+// Start runs the sweep of old sign-in failures until Close.
+func (a *App) Start(ctx context.Context) error { return a.bg.Start(ctx, nil, a.sweep) }
 
-// Close has nothing to stop.
-func (a *App) Close() error { return nil }
+// Close stops the sweep.
+func (a *App) Close() error { return a.bg.Close() }

@@ -6,9 +6,11 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.mongodb.org/mongo-driver/bson"
 
 	"github.com/ticketing/common/session"
 	"github.com/ticketing/common/testkit"
@@ -38,4 +40,34 @@ func TestAppServesSignUp(t *testing.T) {
 	defer res.Body.Close()
 	assert.Equal(t, http.StatusCreated, res.StatusCode)
 	assert.NotEmpty(t, res.Cookies(), "a session cookie is set")
+}
+
+// A failed sign-in leaves a record that limits the next attempts; once its
+// window has passed, the background sweep deletes it.
+func TestOldSignInFailuresAreSwept(t *testing.T) {
+	sessions, err := session.NewManager(session.Config{Key: []byte("auth-app-test-key")})
+	require.NoError(t, err)
+	db := testkit.MongoDB(t)
+	a, err := app.New(context.Background(), app.Deps{DB: db, Sessions: sessions,
+		FailureWindow: 300 * time.Millisecond, FailureSweepInterval: 50 * time.Millisecond})
+	require.NoError(t, err)
+	require.NoError(t, a.Start(context.Background()))
+	t.Cleanup(func() { assert.NoError(t, a.Close()) })
+	srv := httptest.NewServer(a.Handler())
+	t.Cleanup(srv.Close)
+
+	res, err := http.Post(srv.URL+"/api/users/signin", "application/json",
+		strings.NewReader(`{"email":"nobody@example.com","password":"guess"}`))
+	require.NoError(t, err)
+	_ = res.Body.Close()
+	require.Equal(t, http.StatusBadRequest, res.StatusCode)
+
+	records := func() int64 {
+		n, err := db.Collection("signinFailures").CountDocuments(context.Background(), bson.M{})
+		require.NoError(t, err)
+		return n
+	}
+	require.Positive(t, records(), "the failure was recorded")
+	require.Eventually(t, func() bool { return records() == 0 }, 10*time.Second, 50*time.Millisecond,
+		"the records outlived their window")
 }

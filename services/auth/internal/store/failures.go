@@ -21,6 +21,23 @@ type Failures struct {
 type failuresDoc struct {
 	Key string      `bson:"_id"`
 	At  []time.Time `bson:"at"`
+	// Last is the newest failure, so stale records are found by an index
+	// (ForgetBefore) rather than by reading every array.
+	Last time.Time `bson:"last"`
+}
+
+// lastIndex serves ForgetBefore.
+const lastIndex = "last"
+
+// EnsureIndexes creates the index ForgetBefore reads through.
+func (s *Failures) EnsureIndexes(ctx context.Context) error {
+	_, err := s.coll.Indexes().CreateOne(ctx, mongo.IndexModel{
+		Keys: bson.D{{Key: "last", Value: 1}}, Options: options.Index().SetName(lastIndex),
+	})
+	if err != nil {
+		return fmt.Errorf("failures index: %w", err)
+	}
+	return nil
 }
 
 // NewFailures uses the "signinFailures" collection of db.
@@ -53,7 +70,10 @@ func (s *Failures) Recent(ctx context.Context, key string, since time.Time) ([]t
 // exists: a `$push` with `$slice` would do both at once on MongoDB, but the
 // local store ignores `$slice`.
 func (s *Failures) Add(ctx context.Context, key string, t time.Time, keep int) error {
-	_, err := s.coll.UpdateOne(ctx, bson.M{"_id": key}, bson.M{"$push": bson.M{"at": t.UTC()}}, options.Update().SetUpsert(true))
+	// $max keeps last the newest even when two copies' failures arrive
+	// out of order.
+	_, err := s.coll.UpdateOne(ctx, bson.M{"_id": key},
+		bson.M{"$push": bson.M{"at": t.UTC()}, "$max": bson.M{"last": t.UTC()}}, options.Update().SetUpsert(true))
 	if err != nil {
 		return fmt.Errorf("add failure: %w", err)
 	}
@@ -80,4 +100,17 @@ func (s *Failures) Clear(ctx context.Context, key string) error {
 		return fmt.Errorf("clear failures: %w", err)
 	}
 	return nil
+}
+
+// ForgetBefore deletes the records whose newest failure is before cutoff.
+// They no longer limit anyone, and a key that never signs in successfully
+// (an address that only ever guessed) would otherwise keep its record for
+// good. MongoDB could expire them with a TTL index; the local store has
+// none, so the service sweeps (app.failureSweep).
+func (s *Failures) ForgetBefore(ctx context.Context, cutoff time.Time) (int64, error) {
+	res, err := s.coll.DeleteMany(ctx, bson.M{"last": bson.M{"$lt": cutoff.UTC()}})
+	if err != nil {
+		return 0, fmt.Errorf("forget old failures: %w", err)
+	}
+	return res.DeletedCount, nil
 }

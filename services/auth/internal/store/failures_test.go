@@ -77,3 +77,30 @@ func TestLimitHoldsAcrossCopies(t *testing.T) {
 		assert.True(t, blocked, "three failures across two copies")
 	}
 }
+
+// Records whose newest failure is older than the cutoff are deleted; a
+// record with one recent failure stays whole, whatever order its failures
+// arrived in.
+func TestForgetBefore(t *testing.T) {
+	db := testkit.MongoDB(t)
+	ctx := context.Background()
+	log := store.NewFailures(db)
+	require.NoError(t, log.EnsureIndexes(ctx))
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+	require.NoError(t, log.Add(ctx, "ip:old", t0, 5))
+	require.NoError(t, log.Add(ctx, "ip:old", t0.Add(time.Minute), 5))
+	// The newer failure first, as two copies may store them.
+	require.NoError(t, log.Add(ctx, "ip:mixed", t0.Add(time.Hour), 5))
+	require.NoError(t, log.Add(ctx, "ip:mixed", t0, 5))
+
+	n, err := log.ForgetBefore(ctx, t0.Add(30*time.Minute))
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), n)
+	got, err := log.Recent(ctx, "ip:old", t0)
+	require.NoError(t, err)
+	assert.Empty(t, got, "the stale record is gone")
+	got, err = log.Recent(ctx, "ip:mixed", t0)
+	require.NoError(t, err)
+	assert.Len(t, got, 2, "a record with a recent failure keeps all of them")
+}
