@@ -147,6 +147,9 @@ func (f *fleet) serviceEnv(s service, copy string, getenv func(string) string) f
 		env = append(env, localStoreEnv()...)
 		if f.ha {
 			env = append(env, "REDIS_SENTINELS="+strings.Join(f.sentinelAddrs(), ","), "REDIS_MASTER_NAME="+sentinelMaster)
+			if f.busName() == busJetStream {
+				env = append(env, "JETSTREAM_REPLICAS="+strconv.Itoa(haNodes))
+			}
 		}
 		// Passed through: the hold length tests shorten, and LOG_LEVEL=debug
 		// to trace every event published and handled.

@@ -12,8 +12,9 @@ import (
 )
 
 // up --ha runs the stateful parts as a cluster runs them in prod, so losing
-// one node can be tried here: NATS Streaming as three Raft-clustered nodes
-// (services list all three in NATS_URL), and Redis as a master with two
+// one node can be tried here: the bus as three clustered nodes (NATS
+// Streaming's Raft cluster, or three JetStream servers holding the stream
+// three times; services list all three in NATS_URL), and Redis as a master with two
 // replicas watched by three Sentinels (the expiration service finds the
 // master through them). The local store stays one FerretDB process: it
 // cannot form a replica set (ARCHITECTURE.md §4).
@@ -80,24 +81,29 @@ func (f *fleet) natsMonitorURLs() []string {
 	return urls
 }
 
-// natsClusterSpecs are the three clustered NATS Streaming nodes: each its
-// own file store and Raft log, routes to the other two.
+// natsClusterSpecs are the bus's three clustered nodes, routes between
+// them: NATS Streaming nodes each with its own file store and Raft log, or
+// JetStream servers each with its own store.
 func (f *fleet) natsClusterSpecs(self string, env func() []string) []procSpec {
 	var routes, peers []string
 	for i := 1; i <= haNodes; i++ {
 		routes = append(routes, "nats://"+hostPort(f.ports[nodeName("nats", i)+"-route"]))
 		peers = append(peers, nodeName("nats", i))
 	}
+	cmd := "nats"
+	if f.busName() == busJetStream {
+		cmd = "jetstream"
+	}
 	specs := make([]procSpec, 0, haNodes)
 	for i := 1; i <= haNodes; i++ {
 		name := nodeName("nats", i)
-		specs = append(specs, procSpec{
-			name: name, path: self, env: env, addr: hostPort(f.ports[name]),
-			args: []string{"nats", "--dir", filepath.Join(f.dataDir, "nats", name),
-				"--port", strconv.Itoa(f.ports[name]), "--monitor-port", strconv.Itoa(f.ports[name+"-monitor"]),
-				"--node", name, "--peers", strings.Join(peers, ","),
-				"--cluster-port", strconv.Itoa(f.ports[name+"-route"]), "--routes", strings.Join(routes, ",")},
-		})
+		args := []string{cmd, "--dir", filepath.Join(f.dataDir, cmd, name),
+			"--port", strconv.Itoa(f.ports[name]), "--monitor-port", strconv.Itoa(f.ports[name+"-monitor"]),
+			"--node", name, "--cluster-port", strconv.Itoa(f.ports[name+"-route"]), "--routes", strings.Join(routes, ",")}
+		if cmd == "nats" {
+			args = append(args, "--peers", strings.Join(peers, ","))
+		}
+		specs = append(specs, procSpec{name: name, path: self, env: env, addr: hostPort(f.ports[name]), args: args})
 	}
 	return specs
 }

@@ -31,6 +31,9 @@ func runJetStream(ctx context.Context, args []string, stdout io.Writer) error {
 	dir := fs.String("dir", "", "JetStream store directory (created if missing); required")
 	port := fs.Int("port", 4222, "client port")
 	monitorPort := fs.Int("monitor-port", 8222, "HTTP monitoring port (0 turns monitoring off)")
+	node := fs.String("node", "", "this server's name in a JetStream cluster (up --ha); empty runs a lone server")
+	clusterPort := fs.Int("cluster-port", 0, "with --node: the port the other servers' routes reach this one on")
+	routes := fs.String("routes", "", "with --node: nats:// route URLs of every server, comma-separated")
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
 	}
@@ -54,6 +57,17 @@ func runJetStream(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	if *monitorPort > 0 {
 		opts.HTTPHost, opts.HTTPPort = "127.0.0.1", *monitorPort
+	}
+	if *node != "" {
+		// Three servers elect a meta leader and a leader per stream; the
+		// services ask for the stream with JETSTREAM_REPLICAS copies, so
+		// losing one server loses no message, as in the prod component.
+		if *clusterPort == 0 || *routes == "" {
+			return errors.New("jetstream: --node needs --cluster-port and --routes")
+		}
+		opts.ServerName = *node
+		opts.Cluster = natsserver.ClusterOpts{Name: natsClusterID, Host: "127.0.0.1", Port: *clusterPort}
+		opts.Routes = natsserver.RoutesFromStr(*routes)
 	}
 	ns, err := natsserver.NewServer(opts)
 	if err != nil {

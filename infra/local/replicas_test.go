@@ -17,7 +17,7 @@ func TestUpFlagsForReplicasAndHA(t *testing.T) {
 		{args: []string{"--replicas", "2", "--ha"}},
 		{args: []string{"--replicas", "0"}, wantErr: "--replicas 0: want 1 to 9"},
 		{args: []string{"--replicas", "10"}, wantErr: "--replicas 10: want 1 to 9"},
-		{args: []string{"--ha", "--bus", "jetstream"}, wantErr: "a JetStream cluster is not built here yet"},
+		{args: []string{"--ha", "--bus", "jetstream"}},
 	}
 	for _, tt := range tests {
 		_, _, err := parseUpFlags(tt.args, io.Discard)
@@ -59,6 +59,10 @@ func TestCopiesShareTheirServiceFunnel(t *testing.T) {
 		assert.Equal(t, "ticketing", env["REDIS_MASTER_NAME"])
 	}
 	assert.NotEqual(t, first["NATS_CLIENT_ID"], second["NATS_CLIENT_ID"])
+	assert.NotContains(t, first, "JETSTREAM_REPLICAS", "NATS Streaming's cluster replicates by itself")
+	f.bus = busJetStream
+	js := envMap(f.serviceEnv(f.services[0], "auth", func(string) string { return "" })())
+	assert.Equal(t, "3", js["JETSTREAM_REPLICAS"], "the stream is held by all three servers")
 
 	exports := map[string]string{}
 	for _, v := range f.exports() {

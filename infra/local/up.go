@@ -91,9 +91,6 @@ func parseUpFlags(args []string, stdout io.Writer) (cfg upConfig, help bool, err
 	if cfg.bus != busStan && cfg.bus != busJetStream {
 		return cfg, false, fmt.Errorf("up: --bus %q: want %s or %s", cfg.bus, busStan, busJetStream)
 	}
-	if cfg.ha && cfg.bus == busJetStream {
-		return cfg, false, errors.New("up: --ha runs NATS Streaming's three-node cluster; a JetStream cluster is not built here yet")
-	}
 	if cfg.replicas < 1 || cfg.replicas > maxReplicas {
 		return cfg, false, fmt.Errorf("up: --replicas %d: want 1 to %d", cfg.replicas, maxReplicas)
 	}
