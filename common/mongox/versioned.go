@@ -36,11 +36,14 @@ type Change struct {
 // errs.ErrConflict under errors.Is.
 //
 // Call Relay.Notify after a successful update so the events go out at once.
+// The update is not abandoned when ctx is cancelled (WriteContext).
 func UpdateVersioned(ctx context.Context, coll *mongo.Collection, id primitive.ObjectID, version int64, ch Change) error {
 	update, err := versionedUpdate(version, ch)
 	if err != nil {
 		return err
 	}
+	ctx, cancel := WriteContext(ctx)
+	defer cancel()
 	res, err := coll.UpdateOne(ctx, bson.M{fieldID: id, fieldVersion: version}, update)
 	if err != nil {
 		return fmt.Errorf("mongox: update %s %s at version %d: %w", coll.Name(), id.Hex(), version, err)

@@ -129,6 +129,30 @@ func TestUpdateVersionedConflict(t *testing.T) {
 	}
 }
 
+// A request whose client gave up still finishes a write it started, so the
+// write's events are stored before the caller wakes the relay (a cancelled
+// context used to return at once while the store went on to apply the
+// update, and the relay, woken too early, found nothing).
+func TestUpdateVersionedFinishesWhenTheRequestIsCancelled(t *testing.T) {
+	t.Parallel()
+	db := testkit.MongoDB(t)
+	coll := db.Collection("tickets")
+	stored := ticket{ID: primitive.NewObjectID(), Version: 3, Title: "a"}
+	_, err := coll.InsertOne(context.Background(), stored)
+	require.NoError(t, err)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // the client is gone before the write is sent
+	ev := event(t, "ticket:updated", stored.ID, 4)
+	require.NoError(t, mongox.UpdateVersioned(ctx, coll, stored.ID, 3, mongox.Change{
+		Set: bson.M{"title": "b"}, Events: []mongox.OutboxEvent{ev},
+	}))
+	var got ticket
+	require.NoError(t, coll.FindOne(context.Background(), bson.M{"_id": stored.ID}).Decode(&got))
+	assert.Equal(t, int64(4), got.Version)
+	assert.Equal(t, []mongox.OutboxEvent{ev}, got.Outbox, "the event is stored when the call returns")
+}
+
 // On FerretDB this holds only with one connection per client
 // (maxPoolSize=1, as infra/local hands out): its SQLite storage does not make
 // a filtered update atomic across connections.

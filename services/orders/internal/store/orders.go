@@ -88,7 +88,9 @@ func (s *Orders) Insert(ctx context.Context, o order.Order, evs ...events.Payloa
 	if doc.Outbox, err = mongox.Outbox(evs...); err != nil {
 		return err
 	}
-	if _, err := s.coll.InsertOne(ctx, doc); err != nil {
+	wctx, cancel := mongox.WriteContext(ctx) // it stores events: see WriteContext
+	defer cancel()
+	if _, err := s.coll.InsertOne(wctx, doc); err != nil {
 		if mongox.IsDuplicateKey(err) {
 			return errs.Wrap(order.ErrTicketReserved, err)
 		}

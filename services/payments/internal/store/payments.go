@@ -88,7 +88,9 @@ func (s *Payments) Insert(ctx context.Context, p payment.Payment, evs ...events.
 		return err
 	}
 	doc.CreatedAt = s.now().UTC()
-	if _, err := s.coll.InsertOne(ctx, doc); err != nil {
+	wctx, cancel := mongox.WriteContext(ctx) // it stores events: see WriteContext
+	defer cancel()
+	if _, err := s.coll.InsertOne(wctx, doc); err != nil {
 		if mongox.IsDuplicateKey(err) {
 			return fmt.Errorf("insert payment of order %s: %w: %w", p.OrderID, payment.ErrPaymentExists, err)
 		}

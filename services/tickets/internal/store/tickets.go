@@ -82,7 +82,9 @@ func (s *Tickets) Insert(ctx context.Context, t ticket.Ticket, evs ...events.Pay
 		OrderID: t.OrderID, ReleasedOrders: t.ReleasedOrders, StandbyOrders: t.StandbyOrders,
 		Outbox: box,
 	}
-	if _, err := s.coll.InsertOne(ctx, doc); err != nil {
+	wctx, cancel := mongox.WriteContext(ctx) // it stores events: see WriteContext
+	defer cancel()
+	if _, err := s.coll.InsertOne(wctx, doc); err != nil {
 		return fmt.Errorf("insert ticket: %w", err)
 	}
 	return nil
