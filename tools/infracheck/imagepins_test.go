@@ -22,10 +22,12 @@ func thirdPartyImages() map[string]imagePin {
 		"mongo":          {"7.0.40", "newest 7.0 patch (Aug 2026): after the unauthenticated memory disclosure CVE-2025-14847 (fixed in 7.0.28) and the 2026 advisories"},
 		"nats-streaming": {"0.25.6", "the last release: NATS Streaming is end of life"},
 		// Only with components/jetstream, in nats-streaming's place.
-		"nats":   {"2.15.3", "newest 2.x patch; the JetStream bus (components/jetstream)"},
-		"redis":  {"7.4.9", "newest 7.4 patch (May 2026): after CVE-2025-49844 (7.4.6) and the 2026 advisories"},
-		"node":   {"26.13.0-slim", "Node.js 26 'Lithium', the LTS line since Oct 2026"},
-		"golang": {"1.26.8", "build stage only; the Go the project is tested with"},
+		"nats":  {"2.15.3", "newest 2.x patch; the JetStream bus (components/jetstream)"},
+		"redis": {"7.4.9", "newest 7.4 patch (May 2026): after CVE-2025-49844 (7.4.6) and the 2026 advisories"},
+		// The databases' backups upload with it (base/mongo/backup.yaml).
+		"amazon/aws-cli": {"2.38.4", "newest 2.x release found (Oct 2026); the S3 client for DigitalOcean Spaces"},
+		"node":           {"26.13.0-slim", "Node.js 26 'Lithium', the LTS line since Oct 2026"},
+		"golang":         {"1.26.8", "build stage only; the Go the project is tested with"},
 		// distroless publishes no versioned tags; nonroot follows Debian 12's
 		// security updates, which is what we want of a base with no shell.
 		"gcr.io/distroless/static-debian12": {"nonroot", "no versioned tags exist"},

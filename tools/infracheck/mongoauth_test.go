@@ -2,9 +2,11 @@ package infracheck
 
 import (
 	"fmt"
+	"net"
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -108,22 +110,92 @@ func sameSecret(user, pwd *corev1.EnvVar) (string, error) {
 
 var envRef = regexp.MustCompile(`^\$\(([A-Za-z_][A-Za-z0-9_]*)\)$`)
 
-// mongoURIProblem: the URI names a MongoDB Service of ours, its database,
-// and credentials that Kubernetes fills in from that database's Secret.
-func mongoURIProblem(raw string, env map[string]*corev1.EnvVar, instances map[string]mongoInstance) error {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return fmt.Errorf("%q does not parse: %w", raw, err)
-	}
-	inst, ok := instances[u.Hostname()]
+// mongoURI is a mongodb:// connection string taken apart. Go's url package
+// refuses the comma-separated host list of a replica set's seed list.
+type mongoURI struct {
+	User, Password string
+	Hosts          []string // host:port, as written
+	Database       string
+	Options        url.Values
+}
+
+func parseMongoURI(raw string) (mongoURI, error) {
+	rest, ok := strings.CutPrefix(raw, "mongodb://")
 	if !ok {
-		return fmt.Errorf("%q names no MongoDB Service of ours", raw)
+		return mongoURI{}, fmt.Errorf("%q is not a mongodb:// URI", raw)
 	}
-	if db := strings.TrimPrefix(u.Path, "/"); db != inst.Database {
-		return fmt.Errorf("%q names database %q, but %s makes its user for %q", raw, db, inst.Workload, inst.Database)
+	var u mongoURI
+	if i := strings.LastIndex(rest, "@"); i >= 0 {
+		u.User, u.Password, _ = strings.Cut(rest[:i], ":")
+		rest = rest[i+1:]
 	}
-	pwd, _ := u.User.Password()
-	um, pm := envRef.FindStringSubmatch(u.User.Username()), envRef.FindStringSubmatch(pwd)
+	hosts, rest, _ := strings.Cut(rest, "/")
+	hosts, query, hasQuery := strings.Cut(hosts, "?")
+	if !hasQuery {
+		rest, query, _ = strings.Cut(rest, "?")
+	}
+	u.Database = rest
+	for _, h := range strings.Split(hosts, ",") {
+		if h == "" {
+			return mongoURI{}, fmt.Errorf("%q has an empty host", raw)
+		}
+		u.Hosts = append(u.Hosts, h)
+	}
+	opts, err := url.ParseQuery(query)
+	if err != nil {
+		return mongoURI{}, fmt.Errorf("%q: options: %w", raw, err)
+	}
+	u.Options = opts
+	return u, nil
+}
+
+// mongoHostInstance is the MongoDB Service a URI's host belongs to: the
+// Service itself (name:port) or one of its pods (pod.service:port).
+func mongoHostInstance(host string, instances map[string]mongoInstance) (string, bool) {
+	name := host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		name = h
+	}
+	if _, ok := instances[name]; ok {
+		return name, true
+	}
+	pod, svc, ok := strings.Cut(name, ".")
+	inst, known := instances[svc]
+	// A pod has a name in DNS under its StatefulSet's own Service only.
+	if !ok || !known || inst.Workload.ServiceName != svc {
+		return "", false
+	}
+	n, err := strconv.Atoi(strings.TrimPrefix(pod, inst.Workload.Name+"-"))
+	if err != nil || !strings.HasPrefix(pod, inst.Workload.Name+"-") || n < 0 || int32(n) >= inst.Workload.Replicas {
+		return "", false
+	}
+	return svc, true
+}
+
+// mongoURIProblem: the URI names a MongoDB Service of ours (or its pods),
+// its database, and credentials that Kubernetes fills in from that
+// database's Secret.
+func mongoURIProblem(raw string, env map[string]*corev1.EnvVar, instances map[string]mongoInstance) error {
+	u, err := parseMongoURI(raw)
+	if err != nil {
+		return err
+	}
+	var svc string
+	for _, h := range u.Hosts {
+		s, ok := mongoHostInstance(h, instances)
+		switch {
+		case !ok:
+			return fmt.Errorf("%q: host %s is no MongoDB Service of ours nor one of its pods", raw, h)
+		case svc != "" && s != svc:
+			return fmt.Errorf("%q mixes the hosts of %s and %s", raw, svc, s)
+		}
+		svc = s
+	}
+	inst := instances[svc]
+	if u.Database != inst.Database {
+		return fmt.Errorf("%q names database %q, but %s makes its user for %q", raw, u.Database, inst.Workload, inst.Database)
+	}
+	um, pm := envRef.FindStringSubmatch(u.User), envRef.FindStringSubmatch(u.Password)
 	if um == nil || pm == nil || env[um[1]] == nil || env[pm[1]] == nil {
 		return fmt.Errorf("%q carries no credentials from the environment ($(USER):$(PASSWORD)@...)", raw)
 	}

@@ -42,7 +42,13 @@ func expectedTraffic(workloads []workload) map[connection]bool {
 		want[connection{"ingress-nginx", svc, 3000, tcp}] = true
 	}
 	for _, svc := range []string{"auth", "tickets", "orders", "payments"} {
-		want[connection{svc, svc + "-mongo", 27017, tcp}] = true
+		set := svc + "-mongo"
+		want[connection{svc, set, 27017, tcp}] = true
+		// The members replicate and elect among themselves; the nightly
+		// backup reads its own set and uploads to Spaces.
+		want[connection{set, set, 27017, tcp}] = true
+		want[connection{set + "-backup", set, 27017, tcp}] = true
+		want[connection{set + "-backup", "internet", 443, tcp}] = true
 	}
 	for _, svc := range []string{"tickets", "orders", "payments", "expiration"} {
 		want[connection{svc, "nats", 4222, tcp}] = true

@@ -155,7 +155,9 @@ func containerRules() []containerRule {
 			return nil
 		}},
 		{"probes", func(x containerCheck) error {
-			if x.init {
+			// A Job's pod runs to completion: nothing routes to it and
+			// nothing should restart it for being busy.
+			if x.init || x.w.Kind == "Job" || x.w.Kind == "CronJob" {
 				return nil
 			}
 			probes := map[string]*corev1.Probe{

@@ -23,12 +23,19 @@ func externalSecrets() map[string][]string {
 		"tickets-mongo-credentials":  {"username", "password"},
 		"orders-mongo-credentials":   {"username", "password"},
 		"payments-mongo-credentials": {"username", "password"},
+		// Each replica set's keyfile and admin user (base/mongo).
+		"auth-mongo-admin":     {"keyfile", "username", "password"},
+		"tickets-mongo-admin":  {"keyfile", "username", "password"},
+		"orders-mongo-admin":   {"keyfile", "username", "password"},
+		"payments-mongo-admin": {"keyfile", "username", "password"},
+		// The Spaces bucket the database backups go to.
+		"backup-spaces": {"endpoint", "bucket", "access-key-id", "secret-access-key"},
 	}
 }
 
 // referenceProblems checks that what the objects name exists: Services
 // select pods and their target ports, the Ingress names Services and ports,
-// env and volumes name ConfigMaps and Secrets, PodDisruptionBudgets select
+// env and volumes name ConfigMaps and Secrets (and a Secret's keys), PodDisruptionBudgets select
 // pods, and everything namespaced is in the app's namespace.
 func referenceProblems(r *rendering) []error {
 	var problems []error
@@ -120,6 +127,24 @@ func referenceProblems(r *rendering) []error {
 					if !slices.Contains(externalSecrets()[ref.Name], ref.Key) {
 						add(w, "container %s: env %s: Secret %s key %s is not one of externalSecrets() (documented in infra/k8s/README.md)", c.Name, e.Name, ref.Name, ref.Key)
 					}
+				}
+			}
+		}
+	}
+
+	for _, w := range workloads {
+		for _, v := range w.Template.Spec.Volumes {
+			if v.Secret == nil {
+				continue
+			}
+			keys, ok := externalSecrets()[v.Secret.SecretName]
+			if !ok {
+				add(w, "volume %s: Secret %s is not one of externalSecrets()", v.Name, v.Secret.SecretName)
+				continue
+			}
+			for _, item := range v.Secret.Items {
+				if !slices.Contains(keys, item.Key) {
+					add(w, "volume %s: Secret %s key %s is not one of externalSecrets()", v.Name, v.Secret.SecretName, item.Key)
 				}
 			}
 		}
