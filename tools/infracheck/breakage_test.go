@@ -130,7 +130,7 @@ func TestChecksCatchBreakage(t *testing.T) {
 		{"manifest: misspelled field", k8s("base", "auth.yaml"),
 			edit("readinessProbe:", "readinesProbe:"), manifests("base"), `unknown field "spec.template.spec.containers[0].readinesProbe"`},
 		{"manifest: wrong value type", k8s("base", "nats.yaml"),
-			edit("replicas: 1", `replicas: "one"`), manifests("base"), "cannot unmarshal string into Go struct field"},
+			edit("replicas: 3", `replicas: "three"`), manifests("base"), "cannot unmarshal string into Go struct field"},
 		{"manifest: missing probe", k8s("base", "tickets.yaml"),
 			removeBlock("livenessProbe"), manifests("base"), "Deployment/tickets container tickets: probes: no livenessProbe"},
 		{"manifest: missing limits", k8s("base", "orders.yaml"),
