@@ -53,12 +53,17 @@ func expectedTraffic(workloads []workload) map[connection]bool {
 	for _, svc := range []string{"tickets", "orders", "payments", "expiration"} {
 		want[connection{svc, "nats", 4222, tcp}] = true
 	}
-	// A JetStream cluster's nodes talk to each other on their route port
-	// (components/jetstream); NATS Streaming is one node and needs nothing.
+	// The NATS nodes talk to each other on their route port (NATS
+	// Streaming's Raft, or JetStream's with components/jetstream).
 	if port, ok := natsRoutePort(workloads); ok {
 		want[connection{"nats", "nats", port, tcp}] = true
 	}
-	want[connection{"expiration", "redis", 6379, tcp}] = true
+	// expiration asks a Sentinel for the master, then uses the master; the
+	// Redis pods replicate, and the Sentinels watch them and each other.
+	for _, port := range []int32{6379, 26379} {
+		want[connection{"expiration", "redis", port, tcp}] = true
+		want[connection{"redis", "redis", port, tcp}] = true
+	}
 	want[connection{"payments", "internet", 443, tcp}] = true
 	// Server-side rendering asks the API services directly (API_ROUTES).
 	for _, svc := range []string{"auth", "tickets", "orders", "payments"} {
