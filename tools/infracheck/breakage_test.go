@@ -91,6 +91,7 @@ func manifestProblems(t *testing.T, root string, names ...string) []error {
 		if strings.HasPrefix(r.Target.Name, "overlays/prod") {
 			problems = append(problems, prodImageProblems(root, r)...)
 			problems = append(problems, prodDeployProblems(root, r)...)
+			problems = append(problems, availabilityProblems(r)...)
 		}
 	}
 	return problems
@@ -184,6 +185,20 @@ func TestChecksCatchBreakage(t *testing.T) {
 		{"deploy: a service connects with another database's credentials", k8s("base", "orders.yaml"),
 			edit("name: orders-mongo-credentials\n                  key: password", "name: tickets-mongo-credentials\n                  key: password"),
 			manifests("overlays/prod"), "MONGO_USERNAME and MONGO_PASSWORD must be the keys username and password of one Secret"},
+		{"availability: a single Redis", k8s("base", "redis.yaml"),
+			edit("  replicas: 3\n  # Each pod finds", "  replicas: 1\n  # Each pod finds"), manifests("overlays/prod"),
+			"StatefulSet/redis: availability: 1 replicas: a stateful part needs three copies"},
+		{"availability: NATS nodes may share a machine", k8s("base", "nats.yaml"),
+			edit("topologyKey: kubernetes.io/hostname", "topologyKey: topology.kubernetes.io/zone"), manifests("overlays/prod"),
+			"StatefulSet/nats: availability: no required pod anti-affinity on kubernetes.io/hostname"},
+		{"availability: a drain may take two Redis pods", k8s("base", "redis.yaml"),
+			edit("  name: redis\nspec:\n  maxUnavailable: 1", "  name: redis\nspec:\n  maxUnavailable: 2"), manifests("overlays/prod"),
+			"PodDisruptionBudget/redis lets 2 of 3 go: a drain could take the majority"},
+		{"availability: writes acknowledged by the primary alone", k8s("base", "orders.yaml"),
+			edit("&w=majority", ""), manifests("overlays/prod"), `Deployment/orders: availability: container orders: MONGO_URI: w is "", want majority`},
+		{"availability: a set founded with fewer members than run", k8s("base", "mongo", "mongo.yaml"),
+			edit("- name: MONGO_REPLICAS\n              value: \"3\"", "- name: MONGO_REPLICAS\n              value: \"2\""), manifests("overlays/prod"),
+			`founds the set with MONGO_REPLICAS "2" members, but the StatefulSet runs 3`},
 		{"workflow: undefined expression", filepath.Join(".github", "workflows", "ci.yml"),
 			edit("${{ matrix.module }}", "${{ matrix.modul }}"), workflows, `property "modul" is not defined`},
 		{"workflow: unpinned action", filepath.Join(".github", "workflows", "deploy.yml"),

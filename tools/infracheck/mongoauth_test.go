@@ -31,7 +31,7 @@ func mongoAuthProblems(r *rendering) []error {
 	instances := map[string]mongoInstance{} // by Service name
 	for _, w := range r.workloads() {
 		spec := w.Template.Spec
-		i := slices.IndexFunc(spec.Containers, func(c corev1.Container) bool { name, _, _ := splitImage(c.Image); return name == "mongo" })
+		i := mongodContainer(spec)
 		if i < 0 {
 			continue
 		}
@@ -44,10 +44,8 @@ func mongoAuthProblems(r *rendering) []error {
 			continue
 		}
 		inst.Workload = w
-		for _, o := range r.byKind("Service") {
-			if svc := o.Typed.(*corev1.Service); len(svc.Spec.Selector) > 0 && selectsMap(svc.Spec.Selector, w.Template.Labels) {
-				instances[o.Name] = inst
-			}
+		for _, name := range selectingServices(r, w) {
+			instances[name] = inst
 		}
 	}
 	if len(instances) == 0 {
@@ -70,6 +68,22 @@ func mongoAuthProblems(r *rendering) []error {
 		}
 	}
 	return problems
+}
+
+// mongodContainer is the index of the container that runs the mongo image, or -1.
+func mongodContainer(spec corev1.PodSpec) int {
+	return slices.IndexFunc(spec.Containers, func(c corev1.Container) bool { name, _, _ := splitImage(c.Image); return name == "mongo" })
+}
+
+// selectingServices are the names of the Services whose selector picks w's pods.
+func selectingServices(r *rendering, w workload) []string {
+	var names []string
+	for _, o := range r.byKind("Service") {
+		if svc := o.Typed.(*corev1.Service); len(svc.Spec.Selector) > 0 && selectsMap(svc.Spec.Selector, w.Template.Labels) {
+			names = append(names, o.Name)
+		}
+	}
+	return names
 }
 
 // mongoUserInit finds the init container that makes the database's user and

@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -73,7 +72,8 @@ func baseTargets(k8sDir string) ([]target, error) {
 // renderAll renders every target, and each again with the network policies
 // component where the target lacks network policies. Decode problems are
 // returned, not fatal, so every one is reported. With names, it renders only
-// those targets (a name ending in +network-policies adds the component).
+// those targets: a name ending in +<component> adds components/<component>
+// (overlays/prod+jetstream).
 func renderAll(k8sDir, tmp string, names ...string) ([]*rendering, []error, error) {
 	targets, err := baseTargets(k8sDir)
 	if err != nil {
@@ -93,11 +93,17 @@ func renderAll(k8sDir, tmp string, names ...string) ([]*rendering, []error, erro
 	for _, tg := range targets {
 		withNP := target{Name: tg.Name + "+network-policies", Dir: tg.Dir, Components: []string{networkPoliciesComponent}}
 		if len(names) > 0 {
-			for _, want := range []target{tg, withNP} {
-				if slices.Contains(names, want.Name) {
-					if _, err := do(want); err != nil {
-						return nil, nil, err
-					}
+			for _, name := range names {
+				dir, component, with := strings.Cut(name, "+")
+				if name != tg.Name && (!with || dir != tg.Name) {
+					continue
+				}
+				want := tg
+				if with {
+					want = target{Name: name, Dir: tg.Dir, Components: []string{"components/" + component}}
+				}
+				if _, err := do(want); err != nil {
+					return nil, nil, err
 				}
 			}
 			continue
