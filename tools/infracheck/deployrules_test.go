@@ -10,7 +10,7 @@ import (
 // prodDeployProblems are the rules a first deploy to DigitalOcean needs that
 // no schema check sees: pages can reach the API, the certificate can be
 // issued, images can be pulled, the bus cannot fill its volume, images are
-// pinned, and the databases ask for a password.
+// pinned, the databases ask for a password and are backed up.
 func prodDeployProblems(root string, r *rendering) []error {
 	var problems []error
 	problems = append(problems, clientAPIProblems(r)...)
@@ -20,6 +20,7 @@ func prodDeployProblems(root string, r *rendering) []error {
 	problems = append(problems, jetStreamLimitProblems(r)...)
 	problems = append(problems, imagePinProblems(root, r)...)
 	problems = append(problems, mongoAuthProblems(r)...)
+	problems = append(problems, backupProblems(r)...)
 	return problems
 }
 

@@ -49,6 +49,9 @@ func expectedTraffic(workloads []workload) map[connection]bool {
 		want[connection{set, set, 27017, tcp}] = true
 		want[connection{set + "-backup", set, 27017, tcp}] = true
 		want[connection{set + "-backup", "internet", 443, tcp}] = true
+		// infra/k8s/restore.sh's pod, as TestRestoreScript names it.
+		want[connection{set + "-restore", set, 27017, tcp}] = true
+		want[connection{set + "-restore", "internet", 443, tcp}] = true
 	}
 	for _, svc := range []string{"tickets", "orders", "payments", "expiration"} {
 		want[connection{svc, "nats", 4222, tcp}] = true

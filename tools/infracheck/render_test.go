@@ -194,6 +194,8 @@ func newTyped(apiVersion, kind string) any {
 		return &corev1.Service{}
 	case "v1 PersistentVolumeClaim":
 		return &corev1.PersistentVolumeClaim{}
+	case "v1 Pod":
+		return &corev1.Pod{} // infra/k8s/restore.sh's one-off pod
 	case "apps/v1 Deployment":
 		return &appsv1.Deployment{}
 	case "apps/v1 StatefulSet":
