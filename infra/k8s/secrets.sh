@@ -12,8 +12,9 @@
 # service's database user (<service>-mongo-credentials: username, password)
 # is made once with a random hex password, which needs no escaping in a
 # connection string, and kept on later runs. To rotate one, delete its
-# Secret, run this again, then restart its MongoDB (the ensure-user init
-# container sets the new password) and then the service.
+# Secret, run this again, then restart a member of its replica set (its
+# replica-set sidecar sets the new password through the primary) and then
+# the service.
 #
 # Each replica set's own Secret (<service>-mongo-admin: keyfile, username,
 # password) is also made once and kept: the keyfile with which its members
