@@ -32,7 +32,7 @@ endif
 
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: help deps build up down test test-go clean bench fuzz faults
+.PHONY: help deps build up down test test-go clean bench fuzz faults dryrun
 
 help:
 	@echo "make deps         install redis-server, nginx, chromium, jq and bin/stripe-mock if missing"
@@ -47,6 +47,7 @@ help:
 	@echo "make bench        load scenarios on a fresh fleet; writes bench/results/<date>.md"
 	@echo "make fuzz         every fuzz target for FUZZTIME ($(FUZZTIME)) each"
 	@echo "make faults       the fault suite's long form (kill -9 each part under load, database outage)"
+	@echo "make dryrun       every Kubernetes overlay through a real API server built here (kubectl apply --dry-run=server)"
 
 deps: bin/stripe-mock
 	@missing=()
@@ -177,5 +178,10 @@ fuzz: deps build
 	FUZZTIME=$(FUZZTIME) tests/security/fuzz.sh
 
 # The fault suite's long form; `make test` runs the short one.
+# Every overlay through a real Kubernetes API server (--dry-run=server),
+# built and started on this machine: infra/k8s/dryrun.sh.
+dryrun:
+	infra/k8s/dryrun.sh
+
 faults: deps build
 	FAULTS_LONG=1 FAULTS_BUS=$(BUS) $(GO) test -race -count=1 -v -timeout 30m ./tests/faults/
