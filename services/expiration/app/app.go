@@ -59,16 +59,18 @@ type Deps struct {
 
 // App is the wired service.
 type App struct {
-	deps      Deps
-	log       *slog.Logger
-	redis     redis.UniversalClient
-	client    *asynq.Client
-	inspector *asynq.Inspector
-	server    *asynq.Server
-	worker    *expiry.Worker
-	sweep     *expiry.OrphanSweep
-	timers    *expiry.Scheduler
-	engine    *gin.Engine
+	deps  Deps
+	log   *slog.Logger
+	redis redis.UniversalClient
+	// closeRedis closes redis and, under Sentinel, the enqueue client.
+	closeRedis func() error
+	client     *asynq.Client
+	inspector  *asynq.Inspector
+	server     *asynq.Server
+	worker     *expiry.Worker
+	sweep      *expiry.OrphanSweep
+	timers     *expiry.Scheduler
+	engine     *gin.Engine
 
 	mu        sync.Mutex
 	started   bool
@@ -88,34 +90,46 @@ func New(_ context.Context, d Deps) (*App, error) {
 	if !ok {
 		return nil, fmt.Errorf("expiration app: unsupported Redis option %T", d.Redis)
 	}
+	enqueue, replicaWait := rc, []expiry.SchedulerOption(nil)
+	if failover, ok := d.Redis.(asynq.RedisFailoverClientOpt); ok {
+		enqueue, replicaWait = replicatedEnqueue(failover)
+	}
+	closeRedis := func() error {
+		err := rc.Close()
+		if enqueue != rc {
+			err = errors.Join(err, enqueue.Close())
+		}
+		return err
+	}
 
 	reg := prometheus.NewRegistry()
 	metrics, err := expiry.NewMetrics(reg)
 	if err != nil {
-		_ = rc.Close()
+		_ = closeRedis()
 		return nil, err
 	}
 	a := &App{
-		deps:      d,
-		log:       d.Logger,
-		redis:     rc,
-		client:    asynq.NewClientFromRedisClient(rc),
-		inspector: asynq.NewInspectorFromRedisClient(rc),
+		deps:       d,
+		log:        d.Logger,
+		redis:      rc,
+		closeRedis: closeRedis,
+		client:     asynq.NewClientFromRedisClient(enqueue),
+		inspector:  asynq.NewInspectorFromRedisClient(rc),
 	}
-	scheduler, err := expiry.NewScheduler(a.client, a.inspector, metrics)
+	scheduler, err := expiry.NewScheduler(a.client, a.inspector, metrics, replicaWait...)
 	if err != nil {
-		_ = rc.Close()
+		_ = closeRedis()
 		return nil, err
 	}
 	a.timers = scheduler
 	a.worker, err = expiry.NewWorker(events.NewPublisher(d.Events), d.Logger, d.Now, metrics)
 	if err != nil {
-		_ = rc.Close()
+		_ = closeRedis()
 		return nil, err
 	}
 	a.sweep, err = expiry.NewOrphanSweep(a.inspector, a.worker, d.Logger, 0)
 	if err != nil {
-		_ = rc.Close()
+		_ = closeRedis()
 		return nil, err
 	}
 	a.server = newTimerServer(rc, d.Logger)
@@ -129,7 +143,7 @@ func New(_ context.Context, d Deps) (*App, error) {
 		},
 	})
 	if err != nil {
-		_ = rc.Close()
+		_ = closeRedis()
 		return nil, err
 	}
 	return a, nil
@@ -221,7 +235,7 @@ func (a *App) Close() error {
 	err := events.CloseAll(a.listeners)
 	a.listeners = nil
 	a.server.Shutdown() // does nothing if never started
-	if cerr := a.redis.Close(); cerr != nil {
+	if cerr := a.closeRedis(); cerr != nil {
 		err = errors.Join(err, fmt.Errorf("close redis: %w", cerr))
 	}
 	if err != nil {

@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -25,6 +27,25 @@ const SentinelMaster = "ticketing"
 // CI=true.
 func Sentinel(tb testing.TB) asynq.RedisFailoverClientOpt {
 	tb.Helper()
+	opt, _ := sentinel(tb, false)
+	return opt
+}
+
+// Replica is a Redis that replicates the Sentinel's master.
+type Replica struct {
+	Addr    string
+	Process *os.Process // to pause (SIGSTOP) and resume it
+}
+
+// SentinelWithReplica is Sentinel with a replica of the master, which the
+// master has as connected when it returns.
+func SentinelWithReplica(tb testing.TB) (asynq.RedisFailoverClientOpt, Replica) {
+	tb.Helper()
+	return sentinel(tb, true)
+}
+
+func sentinel(tb testing.TB, withReplica bool) (asynq.RedisFailoverClientOpt, Replica) {
+	tb.Helper()
 	server, err := exec.LookPath("redis-server")
 	if err != nil {
 		if os.Getenv("CI") == "true" {
@@ -35,6 +56,14 @@ func Sentinel(tb testing.TB) asynq.RedisFailoverClientOpt {
 	dir := tb.TempDir()
 	redisPort, sentinelPort := freePort(tb), freePort(tb)
 	start(tb, server, "--port", strconv.Itoa(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir)
+	var replica Replica
+	if withReplica {
+		port := freePort(tb)
+		replica.Addr = "127.0.0.1:" + strconv.Itoa(port)
+		replica.Process = start(tb, server, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+			"--dir", tb.TempDir(), "--replicaof", "127.0.0.1", strconv.Itoa(redisPort))
+		awaitReplica(tb, "127.0.0.1:"+strconv.Itoa(redisPort))
+	}
 	// A Sentinel rewrites its configuration file, so it gets one of its own.
 	conf := filepath.Join(dir, "sentinel.conf")
 	body := fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %s\nsentinel monitor %s 127.0.0.1 %d 1\n",
@@ -60,20 +89,41 @@ func Sentinel(tb testing.TB) asynq.RedisFailoverClientOpt {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return asynq.RedisFailoverClientOpt{MasterName: SentinelMaster, SentinelAddrs: []string{addr}}
+	return asynq.RedisFailoverClientOpt{MasterName: SentinelMaster, SentinelAddrs: []string{addr}}, replica
+}
+
+// awaitReplica waits until the master at addr has a replica online (done
+// with its first full copy: one still syncing acknowledges nothing).
+func awaitReplica(tb testing.TB, addr string) {
+	tb.Helper()
+	c := redis.NewClient(&redis.Options{Addr: addr})
+	defer c.Close()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		info, err := c.Info(context.Background(), "replication").Result()
+		if err == nil && strings.Contains(info, "state=online") {
+			return
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("redistest: the master at %s has no replica after 30 s: %v", addr, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // start runs a process for the rest of the test.
-func start(tb testing.TB, path string, args ...string) {
+func start(tb testing.TB, path string, args ...string) *os.Process {
 	tb.Helper()
 	cmd := exec.Command(path, args...)
 	if err := cmd.Start(); err != nil {
 		tb.Fatalf("redistest: start %s: %v", path, err)
 	}
 	tb.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGCONT) // a paused one would not die
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 	})
+	return cmd.Process
 }
 
 // freePort is a port nothing listens on at the moment.
