@@ -20,7 +20,6 @@ import (
 	"github.com/ticketing/common/events"
 	"github.com/ticketing/tests/localfleet"
 	"github.com/ticketing/tools/loadgen/client"
-	"github.com/ticketing/tools/loadgen/scenario"
 	"github.com/ticketing/tools/loadgen/stats"
 )
 
@@ -51,32 +50,8 @@ func TestHAKeepsServingWhileAPartIsDown(t *testing.T) {
 	}
 
 	const purchasers, editors, pause = 8, 20, 5 * time.Second
-	rec := stats.NewRecorder(nil)
 	// Everything through nginx, as people reach the fleet.
-	cl := client.New(client.URLs{Auth: app, Tickets: app, Orders: app, Payments: app}, rec, 2*(purchasers+editors), 30*time.Second)
-	t.Cleanup(cl.Close)
-	env := scenario.NewEnv(cl, rec, "ha")
-	env.RetryServerErrors = true
-	env.EventTimeout = 90 * time.Second
-
-	ctx, stopLoad := context.WithCancel(context.Background())
-	defer stopLoad()
-	var wg sync.WaitGroup
-	var purchaseErr, editsErr error
-	wg.Go(func() {
-		purchaseErr = env.Purchase(ctx, scenario.Options{Concurrency: purchasers, Duration: time.Hour, AbandonEvery: 3})
-	})
-	wg.Go(func() {
-		editsErr = env.Edits(ctx, scenario.Options{Concurrency: editors, Duration: time.Hour, Pace: editPace})
-	})
-	require.Eventually(t, func() bool {
-		for _, p := range rec.Phases() {
-			if p.Counters["payments"] > 0 && p.Counters["tickets updated"] > 0 {
-				return true
-			}
-		}
-		return false
-	}, 60*time.Second, 100*time.Millisecond, "the load never got going")
+	l := startLoad(t, client.URLs{Auth: app, Tickets: app, Orders: app, Payments: app}, "ha", purchasers, editors)
 
 	// Alternate the copy killed, so both copies' restarts are tried.
 	victims := []func() string{
@@ -98,13 +73,8 @@ func TestHAKeepsServingWhileAPartIsDown(t *testing.T) {
 		from := time.Now()
 		away := kill(t, f, name)
 		time.Sleep(pause) // the load on the fleet as it comes back
-		kills = append(kills, killed{name: name, from: from, away: away, out: rec.Outage(from, time.Now())})
+		kills = append(kills, killed{name: name, from: from, away: away, out: l.rec.Outage(from, time.Now())})
 	}
-	stopLoad()
-	wg.Wait()
-	require.NoError(t, purchaseErr)
-	require.NoError(t, editsErr)
-
 	for _, k := range kills {
 		t.Logf("killed %-14s back after %6s; in the %s after: %4d requests, %3d server errors or no answer, longest without a successful answer %s",
 			k.name, k.away.Round(time.Millisecond), (k.away + pause).Round(time.Second), k.out.Requests, k.out.ServerErrs, k.out.LongestGap.Round(time.Millisecond))
@@ -113,19 +83,7 @@ func TestHAKeepsServingWhileAPartIsDown(t *testing.T) {
 		assert.LessOrEqual(t, k.out.LongestGap, maxGapPerKill, "the API stopped answering for too long after %s was killed", k.name)
 	}
 
-	waitCtx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	assert.Zero(t, env.WaitHolds(waitCtx), "holds not seen to lapse")
-	out, err := runChecks(t, f, env)
-	require.NoError(t, err)
-	requireChecksPass(t, out)
-
-	failed, why := env.Ledger.Failures()
-	p := rec.Phases()[0]
-	t.Logf("load: %d requests, %d server errors or lost answers, counts %v; %d flows could not finish %v",
-		p.Requests, p.ServerErrs, p.Counters, failed, why)
-	assert.Positive(t, p.Counters["payments"], "purchases were paid")
-	assert.LessOrEqual(t, failed, max(5, p.Counters["flows completed"]/10), "most flows finish despite the kills: %v", why)
+	l.finish(t, f)
 
 	if bus() != "stan" {
 		return // JetStream drops a repeated event itself (Nats-Msg-Id)

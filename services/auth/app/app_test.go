@@ -25,15 +25,7 @@ func TestNewRefusesMissingDependencies(t *testing.T) {
 // The app serves the auth routes over its own database: a sign-up is
 // answered with the user and the session cookie.
 func TestAppServesSignUp(t *testing.T) {
-	sessions, err := session.NewManager(session.Config{Key: []byte("auth-app-test-key")})
-	require.NoError(t, err)
-	a, err := app.New(context.Background(), app.Deps{DB: testkit.MongoDB(t), Sessions: sessions})
-	require.NoError(t, err)
-	require.NoError(t, a.Start(context.Background()))
-	t.Cleanup(func() { assert.NoError(t, a.Close()) })
-
-	srv := httptest.NewServer(a.Handler())
-	t.Cleanup(srv.Close)
+	srv := startApp(t, app.Deps{DB: testkit.MongoDB(t)})
 	res, err := http.Post(srv.URL+"/api/users/signup", "application/json",
 		strings.NewReader(`{"email":"app@example.com","password":"secret"}`))
 	require.NoError(t, err)
@@ -45,16 +37,8 @@ func TestAppServesSignUp(t *testing.T) {
 // A failed sign-in leaves a record that limits the next attempts; once its
 // window has passed, the background sweep deletes it.
 func TestOldSignInFailuresAreSwept(t *testing.T) {
-	sessions, err := session.NewManager(session.Config{Key: []byte("auth-app-test-key")})
-	require.NoError(t, err)
 	db := testkit.MongoDB(t)
-	a, err := app.New(context.Background(), app.Deps{DB: db, Sessions: sessions,
-		FailureWindow: 300 * time.Millisecond, FailureSweepInterval: 50 * time.Millisecond})
-	require.NoError(t, err)
-	require.NoError(t, a.Start(context.Background()))
-	t.Cleanup(func() { assert.NoError(t, a.Close()) })
-	srv := httptest.NewServer(a.Handler())
-	t.Cleanup(srv.Close)
+	srv := startApp(t, app.Deps{DB: db, FailureWindow: 300 * time.Millisecond, FailureSweepInterval: 50 * time.Millisecond})
 
 	res, err := http.Post(srv.URL+"/api/users/signin", "application/json",
 		strings.NewReader(`{"email":"nobody@example.com","password":"guess"}`))
@@ -70,4 +54,20 @@ func TestOldSignInFailuresAreSwept(t *testing.T) {
 	require.Positive(t, records(), "the failure was recorded")
 	require.Eventually(t, func() bool { return records() == 0 }, 10*time.Second, 50*time.Millisecond,
 		"the records outlived their window")
+}
+
+// startApp runs the auth app on d (with a session manager of its own) behind
+// a test server until the test ends.
+func startApp(t *testing.T, d app.Deps) *httptest.Server {
+	t.Helper()
+	sessions, err := session.NewManager(session.Config{Key: []byte("auth-app-test-key")})
+	require.NoError(t, err)
+	d.Sessions = sessions
+	a, err := app.New(context.Background(), d)
+	require.NoError(t, err)
+	require.NoError(t, a.Start(context.Background()))
+	t.Cleanup(func() { assert.NoError(t, a.Close()) })
+	srv := httptest.NewServer(a.Handler())
+	t.Cleanup(srv.Close)
+	return srv
 }
