@@ -89,12 +89,23 @@ func (s *Scheduler) Schedule(ctx context.Context, orderID string, expiresAt time
 
 // waitForReplica applies WithReplicaWait, if set. A repeat of an order
 // whose timer exists waits too: the first try may have failed right here.
+//
+// After the wait it looks the timer up on the master of now. The wait
+// speaks only for the connection it is sent on: when the master dies
+// between the write and the wait, the Redis client dials the new master
+// and sends the wait there, where it has nothing to wait for and returns
+// at once, while the timer went down with the old master. Found on the
+// master of now, the timer is safe; missing, the order:created is failed
+// and comes back to be scheduled on the new master.
 func (s *Scheduler) waitForReplica(ctx context.Context, orderID string) error {
 	if s.replicated == nil {
 		return nil
 	}
 	if err := s.replicated(ctx); err != nil {
 		return fmt.Errorf("expiry: timer of order %s is not on a replica yet: %w", orderID, err)
+	}
+	if _, err := s.inspector.GetTaskInfo(Queue, orderID); err != nil {
+		return fmt.Errorf("expiry: timer of order %s is not on the master after the replica wait (lost in a failover?): %w", orderID, err)
 	}
 	return nil
 }

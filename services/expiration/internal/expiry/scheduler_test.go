@@ -16,7 +16,7 @@ import (
 
 const waitFor = 10 * time.Second
 
-func newScheduler(t *testing.T, opt asynq.RedisConnOpt) (*Scheduler, *asynq.Inspector) {
+func newScheduler(t *testing.T, opt asynq.RedisConnOpt, opts ...SchedulerOption) (*Scheduler, *asynq.Inspector) {
 	t.Helper()
 	client := asynq.NewClient(opt)
 	inspector := asynq.NewInspector(opt)
@@ -24,7 +24,7 @@ func newScheduler(t *testing.T, opt asynq.RedisConnOpt) (*Scheduler, *asynq.Insp
 		_ = client.Close()
 		_ = inspector.Close()
 	})
-	s, err := NewScheduler(client, inspector, nil)
+	s, err := NewScheduler(client, inspector, nil, opts...)
 	require.NoError(t, err)
 	return s, inspector
 }
@@ -210,6 +210,38 @@ func TestCancelRacingTheTimer(t *testing.T) {
 			"order %d: Cancel found nothing to cancel, yet the timer never fired", i)
 	}
 	t.Logf("%d of %d timers were already firing or fired when cancelled", kept, orders)
+}
+
+// The replica wait speaks only for the connection it is sent on: a master
+// that died after the write, with the wait sent to the new master, passes
+// it with the timer gone. Schedule looks the timer up after the wait and
+// fails when it is missing (here a wait that loses it, as the failover
+// would), so the order:created comes back.
+func TestScheduleFailsWhenTheTimerIsGoneAfterTheReplicaWait(t *testing.T) {
+	var inspector *asynq.Inspector
+	lose := "" // the timer the wait loses, as the failover would
+	wait := func(context.Context) error {
+		if lose == "" {
+			return nil
+		}
+		return inspector.DeleteTask(Queue, lose)
+	}
+	s, inspector := newScheduler(t, redistest.DB(t), WithReplicaWait(wait))
+	ctx := context.Background()
+
+	ok, err := s.Schedule(ctx, oid(1), time.Now().Add(time.Hour))
+	require.NoError(t, err, "a timer still there after the wait")
+	assert.True(t, ok)
+
+	lose = oid(2)
+	_, err = s.Schedule(ctx, oid(2), time.Now().Add(time.Hour))
+	require.Error(t, err, "a timer lost during the wait was taken as scheduled")
+	assert.Contains(t, err.Error(), "not on the master")
+
+	lose = ""
+	ok, err = s.Schedule(ctx, oid(2), time.Now().Add(time.Hour))
+	require.NoError(t, err, "the repeat schedules it again")
+	assert.True(t, ok)
 }
 
 func TestRedisDownIsAnError(t *testing.T) {

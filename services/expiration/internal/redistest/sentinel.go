@@ -27,7 +27,7 @@ const SentinelMaster = "ticketing"
 // CI=true.
 func Sentinel(tb testing.TB) asynq.RedisFailoverClientOpt {
 	tb.Helper()
-	opt, _ := sentinel(tb, false)
+	opt, _ := sentinel(tb, 0)
 	return opt
 }
 
@@ -37,14 +37,14 @@ type Replica struct {
 	Process *os.Process // to pause (SIGSTOP) and resume it
 }
 
-// SentinelWithReplica is Sentinel with a replica of the master, which the
-// master has as connected when it returns.
-func SentinelWithReplica(tb testing.TB) (asynq.RedisFailoverClientOpt, Replica) {
+// SentinelWithReplicas is Sentinel with n replicas of the master, which
+// the master has online when it returns.
+func SentinelWithReplicas(tb testing.TB, n int) (asynq.RedisFailoverClientOpt, []Replica) {
 	tb.Helper()
-	return sentinel(tb, true)
+	return sentinel(tb, n)
 }
 
-func sentinel(tb testing.TB, withReplica bool) (asynq.RedisFailoverClientOpt, Replica) {
+func sentinel(tb testing.TB, replicas int) (asynq.RedisFailoverClientOpt, []Replica) {
 	tb.Helper()
 	server, err := exec.LookPath("redis-server")
 	if err != nil {
@@ -56,14 +56,16 @@ func sentinel(tb testing.TB, withReplica bool) (asynq.RedisFailoverClientOpt, Re
 	dir := tb.TempDir()
 	redisPort, sentinelPort := freePort(tb), freePort(tb)
 	start(tb, server, "--port", strconv.Itoa(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir)
-	var replica Replica
-	if withReplica {
+	var started []Replica
+	for range replicas {
 		port := freePort(tb)
-		replica.Addr = "127.0.0.1:" + strconv.Itoa(port)
-		replica.Process = start(tb, server, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-			"--dir", tb.TempDir(), "--replicaof", "127.0.0.1", strconv.Itoa(redisPort))
-		awaitReplica(tb, "127.0.0.1:"+strconv.Itoa(redisPort))
+		started = append(started, Replica{
+			Addr: "127.0.0.1:" + strconv.Itoa(port),
+			Process: start(tb, server, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+				"--dir", tb.TempDir(), "--replicaof", "127.0.0.1", strconv.Itoa(redisPort)),
+		})
 	}
+	awaitReplicas(tb, "127.0.0.1:"+strconv.Itoa(redisPort), replicas)
 	// A Sentinel rewrites its configuration file, so it gets one of its own.
 	conf := filepath.Join(dir, "sentinel.conf")
 	body := fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %s\nsentinel monitor %s 127.0.0.1 %d 1\n",
@@ -89,23 +91,26 @@ func sentinel(tb testing.TB, withReplica bool) (asynq.RedisFailoverClientOpt, Re
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return asynq.RedisFailoverClientOpt{MasterName: SentinelMaster, SentinelAddrs: []string{addr}}, replica
+	return asynq.RedisFailoverClientOpt{MasterName: SentinelMaster, SentinelAddrs: []string{addr}}, started
 }
 
-// awaitReplica waits until the master at addr has a replica online (done
-// with its first full copy: one still syncing acknowledges nothing).
-func awaitReplica(tb testing.TB, addr string) {
+// awaitReplicas waits until the master at addr has n replicas online (done
+// with their first full copy: one still syncing acknowledges nothing).
+func awaitReplicas(tb testing.TB, addr string, n int) {
 	tb.Helper()
+	if n == 0 {
+		return
+	}
 	c := redis.NewClient(&redis.Options{Addr: addr})
 	defer c.Close()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		info, err := c.Info(context.Background(), "replication").Result()
-		if err == nil && strings.Contains(info, "state=online") {
+		if err == nil && strings.Count(info, "state=online") == n {
 			return
 		}
 		if time.Now().After(deadline) {
-			tb.Fatalf("redistest: the master at %s has no replica after 30 s: %v", addr, err)
+			tb.Fatalf("redistest: the master at %s has not %d replicas online after 30 s: %v", addr, n, err)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
