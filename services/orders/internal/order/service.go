@@ -21,9 +21,6 @@ type Orders interface {
 	Get(ctx context.Context, id string) (Order, error)
 	// ListByUser returns a user's orders, oldest first.
 	ListByUser(ctx context.Context, userID string) ([]Order, error)
-	// Holder returns the active order that holds ticketID (at most one can),
-	// or errs.ErrNotFound when none does.
-	Holder(ctx context.Context, ticketID string) (Order, error)
 	// Transition stores next (from's successor, one version up) with evs in
 	// its outbox, only if the stored order is still at from's version;
 	// otherwise it stores nothing and returns an error matching errs.ErrConflict.
@@ -41,20 +38,38 @@ type Tickets interface {
 	Apply(ctx context.Context, t Ticket) (bool, error)
 }
 
-// Holds remembers, per ticket, when the last order that reserved it holds it
-// until. It is a hint, written after the reservation and not with it: a
-// buyer who lost the race learns from it, by the ticket's id, that the hold
-// is still running, instead of searching the orders for the holder. A
-// missing or stale hint only sends Reserve to that search.
+// Holds remembers, per ticket, the last order that reserved it and until
+// when. It is written right after the reservation, not with it (the store
+// has no transaction across collections), and it is how a buyer who lost
+// the race learns, by the ticket's id, whether the holder's time is up:
+// the orders are never searched for the holder, a query that is cheap on
+// MongoDB's reservation index but reads every order on the local store,
+// once per losing buyer in an on-sale rush.
 //
-// Why a future hint means the ticket is held by right: whoever holds it now
-// is the hint's order, or one that reserved it after that order let it go,
-// and so holds it longer (each hold is created + the window); a paid order
-// holds it for good.
+// What the hint says, and why it is enough:
+//   - a hold remembered until the future: whoever holds the ticket now is
+//     that order, or one that reserved it after that order let it go and
+//     so holds it longer (each hold is its creation + the window); a paid
+//     order holds it for good. The ticket is held by right.
+//   - a hold remembered until the past: if that order still holds the
+//     ticket, its time is up and the buyer ends it. If it does not, a newer
+//     order holds the ticket and its hint is on its way.
+//   - nothing remembered: the ticket's first hold, its hint on its way.
+//
+// The hint is lost only if the process dies between the reservation and
+// the hint (or the store refuses the hint). Then that hold ends on its
+// timer alone, as every hold did before buyers could take over lapsed ones.
 type Holds interface {
 	Remember(ctx context.Context, ticketID, orderID string, until time.Time) error
-	// Until is the zero time when nothing is remembered.
-	Until(ctx context.Context, ticketID string) (time.Time, error)
+	// Last is the last hold remembered for ticketID; found is false when
+	// none is.
+	Last(ctx context.Context, ticketID string) (h Hold, found bool, err error)
+}
+
+// Hold is the hint of one reservation: the order and when its hold ends.
+type Hold struct {
+	OrderID string
+	Until   time.Time
 }
 
 // DefaultExpirationWindow is how long an order holds its ticket unless
@@ -71,8 +86,7 @@ const maxAttempts = errs.DefaultConflictAttempts
 type Config struct {
 	Orders  Orders
 	Tickets Tickets
-	// Holds spares lost races the search for the holder; nil means search
-	// every time.
+	// Holds tells a buyer who lost the race whether the holder's time is up.
 	Holds Holds
 	// Notify is called with the order's id after every write that stored
 	// events, to wake the outbox relay. Nil means nobody needs waking.
@@ -96,8 +110,8 @@ type Service struct {
 
 // NewService checks cfg and fills in defaults.
 func NewService(cfg Config) (*Service, error) {
-	if cfg.Orders == nil || cfg.Tickets == nil {
-		return nil, errors.New("order: service needs an orders store and a tickets store")
+	if cfg.Orders == nil || cfg.Tickets == nil || cfg.Holds == nil {
+		return nil, errors.New("order: service needs an orders store, a tickets store and a holds store")
 	}
 	if cfg.Window < 0 {
 		return nil, fmt.Errorf("order: expiration window %v is negative", cfg.Window)
@@ -136,10 +150,9 @@ func (s *Service) Reserve(ctx context.Context, userID, ticketID string) (Order, 
 			s.notify(o.ID)
 		}
 		if err == nil {
-			if s.holds != nil {
-				// Best effort: without the hint a lost race searches.
-				_ = s.holds.Remember(ctx, ticketID, o.ID, o.ExpiresAt)
-			}
+			// Best effort: without the hint the hold ends on its timer alone
+			// (see Holds), which is no reason to fail the buyer's order.
+			_ = s.holds.Remember(ctx, ticketID, o.ID, o.ExpiresAt)
 			return o, nil
 		}
 		if !errors.Is(err, ErrTicketReserved) || attempt == maxAttempts {
@@ -160,33 +173,35 @@ func (s *Service) Reserve(ctx context.Context, userID, ticketID string) (Order, 
 // cancelled that frees the reservation and stores order:cancelled, so of the
 // timer, a user's cancel and any number of buyers taking over, exactly one
 // cancels and announces it; the others find it cancelled and store nothing.
-// retry is false when the holder still holds the ticket by right (its time
-// is not up, or it is paid).
+// retry is false when the ticket is held by right (the holder's time is
+// not up, it is paid, or a newer hold's hint is on its way: see Holds).
 func (s *Service) endLapsedHold(ctx context.Context, ticketID string) (retry bool, err error) {
-	if s.holds != nil {
-		if until, err := s.holds.Until(ctx, ticketID); err == nil && until.After(s.now()) {
-			return false, nil
-		}
-	}
-	holder, err := s.orders.Holder(ctx, ticketID)
-	if errors.Is(err, errs.ErrNotFound) {
-		return true, nil // released since our insert failed
-	}
-	if err != nil {
+	last, found, err := s.holds.Last(ctx, ticketID)
+	if err != nil || !found || last.Until.After(s.now()) {
 		return false, err
 	}
-	if !holder.Lapsed(s.now()) {
-		return false, nil
-	}
-	err = s.transition(ctx, holder.ID, func(o Order) (Order, bool, error) {
-		if !o.Lapsed(s.now()) {
-			return o, false, nil // cancelled by another path, or paid, meanwhile
+	lapsed := false // the hinted order was seen holding the ticket past its time
+	err = s.transition(ctx, last.OrderID, func(o Order) (Order, bool, error) {
+		if o.ReservationKey() == ticketID && o.Lapsed(s.now()) {
+			lapsed = true
+			next, changed := o.Expire()
+			return next, changed, nil
 		}
-		next, changed := o.Expire()
-		return next, changed, nil
+		if lapsed {
+			return o, false, nil // another path ended it (or it was paid) since: try again
+		}
+		// Not the holder (cancelled long ago, so a newer order holds the
+		// ticket), paid, or its time not up: nothing to end.
+		return o, false, errHeldByRight
 	}, cancelledEvent)
+	if errors.Is(err, errHeldByRight) || errors.Is(err, errs.ErrNotFound) {
+		return false, nil // (an order the hint names is never deleted)
+	}
 	return err == nil, err
 }
+
+// errHeldByRight stops a takeover whose holder keeps the ticket.
+var errHeldByRight = errors.New("the ticket is held by right")
 
 // ListForUser returns userID's orders, every status, oldest first, each with
 // its ticket as the replica has it now.

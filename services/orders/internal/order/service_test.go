@@ -25,8 +25,6 @@ type memOrders struct {
 	events    []events.Payload
 	interfere func(stored *order.Order)
 	attempts  int
-	// holderSearches counts the searches for a ticket's holder.
-	holderSearches int
 }
 
 func (m *memOrders) Insert(_ context.Context, o order.Order, evs ...events.Payload) error {
@@ -137,7 +135,7 @@ func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	f := &fixture{
 		orders:  &memOrders{orders: map[string]order.Order{}},
-		holds:   &memHolds{until: map[string]time.Time{}},
+		holds:   &memHolds{last: map[string]order.Hold{}},
 		tickets: &memTickets{tickets: map[string]order.Ticket{ticketID: {ID: ticketID, Title: "concert", Price: 20, Version: 0}}},
 		now:     time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
 	}
@@ -154,8 +152,10 @@ func newFixture(t *testing.T) *fixture {
 func TestNewServiceChecksConfig(t *testing.T) {
 	_, err := order.NewService(order.Config{})
 	assert.Error(t, err)
-	_, err = order.NewService(order.Config{Orders: &memOrders{}, Tickets: &memTickets{}, Window: -time.Second})
+	_, err = order.NewService(order.Config{Orders: &memOrders{}, Tickets: &memTickets{}, Holds: &memHolds{}, Window: -time.Second})
 	assert.Error(t, err)
+	_, err = order.NewService(order.Config{Orders: &memOrders{}, Tickets: &memTickets{}})
+	assert.Error(t, err, "without the holds")
 }
 
 func TestReserve(t *testing.T) {

@@ -9,74 +9,74 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ticketing/common/errs"
 	"github.com/ticketing/common/events"
 	"github.com/ticketing/services/orders/internal/order"
 )
 
-// Holder finds the active order by its reservation key, as the store's
-// unique index does.
-func (m *memOrders) Holder(_ context.Context, ticketID string) (order.Order, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.holderSearches++
-	for _, o := range m.orders {
-		if o.ReservationKey() == ticketID {
-			return o, nil
-		}
-	}
-	return order.Order{}, errs.ErrNotFound
-}
-
-// memHolds is the hint store: the last hold's end by ticket.
+// memHolds is the hint store: the last hold by ticket.
 type memHolds struct {
-	mu    sync.Mutex
-	until map[string]time.Time
+	mu   sync.Mutex
+	last map[string]order.Hold
 }
 
-func (m *memHolds) Remember(_ context.Context, ticketID, _ string, until time.Time) error {
+func (m *memHolds) Remember(_ context.Context, ticketID, orderID string, until time.Time) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.until[ticketID] = until
+	m.last[ticketID] = order.Hold{OrderID: orderID, Until: until}
 	return nil
 }
 
-func (m *memHolds) Until(_ context.Context, ticketID string) (time.Time, error) {
+func (m *memHolds) Last(_ context.Context, ticketID string) (order.Hold, bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.until[ticketID], nil
+	h, ok := m.last[ticketID]
+	return h, ok, nil
 }
 
-// A buyer who loses to a running hold is told so from the hint, by the
-// ticket's id, without a search of the orders for the holder; without the
-// hint (lost, or never written) the search decides, with the same answer.
+// A buyer who loses to a hold learns from the hint, by the ticket's id,
+// whether the holder's time is up. Where the hint does not say so (none
+// yet, or a stale one of an earlier hold, while the new holder's hint is
+// on its way) the ticket is held by right and the holder left alone; only
+// a hint naming the holder itself, past its time, ends the hold.
 func TestLostRaceReadsTheHoldHint(t *testing.T) {
 	ctx := context.Background()
-	const next = "00000000000000000000000e"
+	const next, earlier = "00000000000000000000000e", "00000000000000000000000f"
 	tests := []struct {
-		name         string
-		hint         func(f *fixture, first order.Order)
-		wantSearches int
+		name     string
+		hint     func(f *fixture, holder order.Order)
+		at       time.Duration // from the holder's expiresAt
+		takeover bool
 	}{
-		{"the hint says the hold runs", func(*fixture, order.Order) {}, 0},
-		{"no hint", func(f *fixture, _ order.Order) { delete(f.holds.until, ticketID) }, 1},
-		{"a stale hint of an earlier hold", func(f *fixture, first order.Order) {
-			f.holds.until[ticketID] = first.ExpiresAt.Add(-time.Hour)
-		}, 1},
+		{"the hint says the hold runs", func(*fixture, order.Order) {}, -time.Millisecond, false},
+		{"no hint yet", func(f *fixture, _ order.Order) { delete(f.holds.last, ticketID) }, -time.Millisecond, false},
+		{"a stale hint of an earlier, cancelled hold", func(f *fixture, holder order.Order) {
+			old := holder
+			old.ID, old.ExpiresAt = earlier, holder.ExpiresAt.Add(-time.Hour)
+			old, _ = old.Expire()
+			f.orders.orders[earlier] = old
+			f.holds.last[ticketID] = order.Hold{OrderID: earlier, Until: old.ExpiresAt}
+		}, -time.Millisecond, false},
+		{"no hint, the holder's time up", func(f *fixture, _ order.Order) { delete(f.holds.last, ticketID) }, time.Millisecond, false},
+		{"the hint names the holder, its time up", func(*fixture, order.Order) {}, time.Millisecond, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
-			first, err := f.svc.Reserve(ctx, userID, ticketID)
+			holder, err := f.svc.Reserve(ctx, userID, ticketID)
 			require.NoError(t, err)
-			assert.Equal(t, first.ExpiresAt, f.holds.until[ticketID], "the reservation is remembered")
-			tt.hint(f, first)
-			f.now = first.ExpiresAt.Add(-time.Millisecond)
+			assert.Equal(t, order.Hold{OrderID: holder.ID, Until: holder.ExpiresAt}, f.holds.last[ticketID], "the reservation is remembered")
+			tt.hint(f, holder)
+			f.now = holder.ExpiresAt.Add(tt.at)
 
 			_, err = f.svc.Reserve(ctx, next, ticketID)
+			if tt.takeover {
+				require.NoError(t, err)
+				assert.Equal(t, order.StatusCancelled, f.orders.orders[holder.ID].Status)
+				return
+			}
 			assert.ErrorIs(t, err, order.ErrTicketReserved)
-			assert.Equal(t, tt.wantSearches, f.orders.holderSearches)
-			assert.Equal(t, order.StatusCreated, f.orders.orders[first.ID].Status)
+			assert.Equal(t, order.StatusCreated, f.orders.orders[holder.ID].Status)
+			assert.Empty(t, f.orders.cancelledOf(holder.ID))
 		})
 	}
 }
@@ -216,7 +216,7 @@ func TestRacingTakeoversReserveOnce(t *testing.T) {
 	require.NoError(t, err)
 	now := first.ExpiresAt.Add(time.Millisecond)
 	svc, err := order.NewService(order.Config{
-		Orders: f.orders, Tickets: f.tickets, Window: time.Minute,
+		Orders: f.orders, Tickets: f.tickets, Holds: f.holds, Window: time.Minute,
 		Now: func() time.Time { return now },
 	})
 	require.NoError(t, err)

@@ -10,6 +10,9 @@ import (
 	"go.mongodb.org/mongo-driver/bson/primitive"
 	"go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
+
+	"github.com/ticketing/common/mongox"
+	"github.com/ticketing/services/orders/internal/order"
 )
 
 // HoldsCollection holds, per ticket, the last order that reserved it and
@@ -30,13 +33,16 @@ type holdDoc struct {
 	Until   time.Time `bson:"until"`
 }
 
-// Remember records that orderID reserved ticketID until until.
+// Remember records that orderID reserved ticketID until until. The write
+// outlives the buyer's request: the reservation it follows is stored.
 func (s *Holds) Remember(ctx context.Context, ticketID, orderID string, until time.Time) error {
 	oid, err := primitive.ObjectIDFromHex(ticketID)
 	if err != nil {
 		return fmt.Errorf("store: ticket id %q: %w", ticketID, err)
 	}
-	_, err = s.coll.UpdateOne(ctx, bson.M{"_id": oid},
+	wctx, cancel := mongox.WriteContext(ctx)
+	defer cancel()
+	_, err = s.coll.UpdateOne(wctx, bson.M{"_id": oid},
 		bson.M{"$set": bson.M{"orderId": orderID, "until": until}}, options.Update().SetUpsert(true))
 	if err != nil {
 		return fmt.Errorf("remember the hold on ticket %s: %w", ticketID, err)
@@ -44,20 +50,20 @@ func (s *Holds) Remember(ctx context.Context, ticketID, orderID string, until ti
 	return nil
 }
 
-// Until returns when the last remembered hold on ticketID ends; the zero
-// time when none is remembered.
-func (s *Holds) Until(ctx context.Context, ticketID string) (time.Time, error) {
+// Last returns the last hold remembered for ticketID; found is false when
+// none is.
+func (s *Holds) Last(ctx context.Context, ticketID string) (h order.Hold, found bool, err error) {
 	oid, err := primitive.ObjectIDFromHex(ticketID)
 	if err != nil {
-		return time.Time{}, nil
+		return order.Hold{}, false, nil
 	}
 	var doc holdDoc
 	err = s.coll.FindOne(ctx, bson.M{"_id": oid}).Decode(&doc)
 	if errors.Is(err, mongo.ErrNoDocuments) {
-		return time.Time{}, nil
+		return order.Hold{}, false, nil
 	}
 	if err != nil {
-		return time.Time{}, fmt.Errorf("read the hold on ticket %s: %w", ticketID, err)
+		return order.Hold{}, false, fmt.Errorf("read the hold on ticket %s: %w", ticketID, err)
 	}
-	return doc.Until, nil
+	return order.Hold{OrderID: doc.OrderID, Until: doc.Until.UTC()}, true, nil
 }

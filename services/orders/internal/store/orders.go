@@ -116,20 +116,6 @@ func (s *Orders) Get(ctx context.Context, id string) (order.Order, error) {
 	return doc.toOrder(), nil
 }
 
-// Holder returns the active order of ticketID, found through the unique
-// reservation index; errs.ErrNotFound when the ticket is free.
-func (s *Orders) Holder(ctx context.Context, ticketID string) (order.Order, error) {
-	var doc orderDoc
-	err := s.coll.FindOne(ctx, bson.M{"reservation": ticketID}, options.FindOne().SetProjection(bson.M{"outbox": 0})).Decode(&doc)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return order.Order{}, errs.ErrNotFound
-	}
-	if err != nil {
-		return order.Order{}, fmt.Errorf("find holder of ticket %s: %w", ticketID, err)
-	}
-	return doc.toOrder(), nil
-}
-
 // ListByUser returns a user's orders, oldest first.
 func (s *Orders) ListByUser(ctx context.Context, userID string) ([]order.Order, error) {
 	cur, err := s.coll.Find(ctx, bson.M{"userId": userID}, options.Find().

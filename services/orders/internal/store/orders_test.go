@@ -92,29 +92,3 @@ func mustOID(t *testing.T, id string) primitive.ObjectID {
 	require.NoError(t, err)
 	return o
 }
-
-// Holder finds a ticket's active order through the reservation field.
-func TestHolder(t *testing.T) {
-	ctx := context.Background()
-	db := testkit.MongoDB(t)
-	s := store.NewOrders(db, nil)
-	require.NoError(t, s.EnsureIndexes(ctx))
-	ticket := order.Ticket{ID: oid(), Title: "t", Price: 5}
-
-	_, err := s.Holder(ctx, ticket.ID)
-	assert.ErrorIs(t, err, errs.ErrNotFound, "a ticket nobody ordered")
-
-	o := order.New(oid(), oid(), ticket, time.Now(), time.Minute)
-	require.NoError(t, s.Insert(ctx, o, o.CreatedEvent()))
-	other := order.New(oid(), oid(), order.Ticket{ID: oid(), Title: "other", Price: 6}, time.Now(), time.Minute)
-	require.NoError(t, s.Insert(ctx, other))
-	got, err := s.Holder(ctx, ticket.ID)
-	require.NoError(t, err)
-	assert.Equal(t, o, got)
-
-	next, _, err := o.Cancel()
-	require.NoError(t, err)
-	require.NoError(t, s.Transition(ctx, o, next))
-	_, err = s.Holder(ctx, ticket.ID)
-	assert.ErrorIs(t, err, errs.ErrNotFound, "a cancelled order holds nothing")
-}
