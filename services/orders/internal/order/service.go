@@ -158,7 +158,7 @@ func (s *Service) Reserve(ctx context.Context, userID, ticketID string) (Order, 
 		if !errors.Is(err, ErrTicketReserved) || attempt == maxAttempts {
 			return Order{}, fmt.Errorf("reserve: %w", err)
 		}
-		retry, lerr := s.endLapsedHold(ctx, ticketID)
+		retry, lerr := s.endLapsedHold(ctx, ticketID, attempt == 1)
 		if lerr != nil {
 			return Order{}, fmt.Errorf("reserve: end the lapsed hold on ticket %s: %w", ticketID, lerr)
 		}
@@ -175,24 +175,29 @@ func (s *Service) Reserve(ctx context.Context, userID, ticketID string) (Order, 
 // cancels and announces it; the others find it cancelled and store nothing.
 // retry is false when the ticket is held by right (the holder's time is
 // not up, it is paid, or a newer hold's hint is on its way: see Holds).
-func (s *Service) endLapsedHold(ctx context.Context, ticketID string) (retry bool, err error) {
+// firstTry allows one more insert when the hinted order no longer holds the
+// ticket, which is all that tells a hold cancelled since this buyer's
+// insert failed (the ticket is free) from a newer hold whose hint is on
+// its way.
+func (s *Service) endLapsedHold(ctx context.Context, ticketID string, firstTry bool) (retry bool, err error) {
 	last, found, err := s.holds.Last(ctx, ticketID)
 	if err != nil || !found || last.Until.After(s.now()) {
 		return false, err
 	}
 	lapsed := false // the hinted order was seen holding the ticket past its time
 	err = s.transition(ctx, last.OrderID, func(o Order) (Order, bool, error) {
-		if o.ReservationKey() == ticketID && o.Lapsed(s.now()) {
+		switch {
+		case o.ReservationKey() == ticketID && o.Lapsed(s.now()):
 			lapsed = true
 			next, changed := o.Expire()
 			return next, changed, nil
-		}
-		if lapsed {
+		case lapsed:
 			return o, false, nil // another path ended it (or it was paid) since: try again
+		case o.ReservationKey() != ticketID && firstTry:
+			return o, false, nil // cancelled: maybe since the insert failed, so try again once
+		default:
+			return o, false, errHeldByRight // paid, its time not up, or a newer hold
 		}
-		// Not the holder (cancelled long ago, so a newer order holds the
-		// ticket), paid, or its time not up: nothing to end.
-		return o, false, errHeldByRight
 	}, cancelledEvent)
 	if errors.Is(err, errHeldByRight) || errors.Is(err, errs.ErrNotFound) {
 		return false, nil // (an order the hint names is never deleted)

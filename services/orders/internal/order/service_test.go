@@ -24,7 +24,10 @@ type memOrders struct {
 	orders    map[string]order.Order
 	events    []events.Payload
 	interfere func(stored *order.Order)
-	attempts  int
+	// refused, when set, runs (with the lock held) after an insert is
+	// refused, as another writer acting right after would.
+	refused  func()
+	attempts int
 }
 
 func (m *memOrders) Insert(_ context.Context, o order.Order, evs ...events.Payload) error {
@@ -32,6 +35,9 @@ func (m *memOrders) Insert(_ context.Context, o order.Order, evs ...events.Paylo
 	defer m.mu.Unlock()
 	for _, other := range m.orders {
 		if other.ReservationKey() == o.ReservationKey() {
+			if m.refused != nil {
+				m.refused()
+			}
 			return order.ErrTicketReserved
 		}
 	}

@@ -37,7 +37,9 @@ func (m *memHolds) Last(_ context.Context, ticketID string) (order.Hold, bool, e
 // whether the holder's time is up. Where the hint does not say so (none
 // yet, or a stale one of an earlier hold, while the new holder's hint is
 // on its way) the ticket is held by right and the holder left alone; only
-// a hint naming the holder itself, past its time, ends the hold.
+// a hint naming the holder itself, past its time, ends the hold. A hinted
+// holder cancelled by another path since the insert failed leaves the
+// ticket free, and one more insert takes it.
 func TestLostRaceReadsTheHoldHint(t *testing.T) {
 	ctx := context.Background()
 	const next, earlier = "00000000000000000000000e", "00000000000000000000000f"
@@ -58,6 +60,16 @@ func TestLostRaceReadsTheHoldHint(t *testing.T) {
 		}, -time.Millisecond, false},
 		{"no hint, the holder's time up", func(f *fixture, _ order.Order) { delete(f.holds.last, ticketID) }, time.Millisecond, false},
 		{"the hint names the holder, its time up", func(*fixture, order.Order) {}, time.Millisecond, true},
+		{"the holder cancelled by its timer right after the insert failed", func(f *fixture, holder order.Order) {
+			once := sync.Once{}
+			f.orders.refused = func() {
+				once.Do(func() {
+					cancelled, _ := f.orders.orders[holder.ID].Expire()
+					f.orders.orders[holder.ID] = cancelled
+					f.orders.events = append(f.orders.events, cancelled.CancelledEvent())
+				})
+			}
+		}, time.Millisecond, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -72,6 +84,7 @@ func TestLostRaceReadsTheHoldHint(t *testing.T) {
 			if tt.takeover {
 				require.NoError(t, err)
 				assert.Equal(t, order.StatusCancelled, f.orders.orders[holder.ID].Status)
+				assert.Len(t, f.orders.cancelledOf(holder.ID), 1, "cancelled exactly once")
 				return
 			}
 			assert.ErrorIs(t, err, order.ErrTicketReserved)
