@@ -78,19 +78,12 @@ func sentinel(tb testing.TB, replicas int) (asynq.RedisFailoverClientOpt, []Repl
 	addr := "127.0.0.1:" + strconv.Itoa(sentinelPort)
 	sc := redis.NewSentinelClient(&redis.Options{Addr: addr})
 	defer sc.Close()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	awaitUntil(tb, "the Sentinel at "+addr+" to name its Redis", func() (bool, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
 		master, err := sc.GetMasterAddrByName(ctx, SentinelMaster).Result()
-		cancel()
-		if err == nil && len(master) == 2 && master[1] == strconv.Itoa(redisPort) {
-			break
-		}
-		if time.Now().After(deadline) {
-			tb.Fatalf("redistest: the Sentinel at %s did not name its Redis within 30 s: %v %v", addr, master, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return err == nil && len(master) == 2 && master[1] == strconv.Itoa(redisPort), err
+	})
 	return asynq.RedisFailoverClientOpt{MasterName: SentinelMaster, SentinelAddrs: []string{addr}}, started
 }
 
@@ -103,14 +96,24 @@ func awaitReplicas(tb testing.TB, addr string, n int) {
 	}
 	c := redis.NewClient(&redis.Options{Addr: addr})
 	defer c.Close()
+	awaitUntil(tb, fmt.Sprintf("the master at %s to have %d replicas online", addr, n), func() (bool, error) {
+		info, err := c.Info(context.Background(), "replication").Result()
+		return err == nil && strings.Count(info, "state=online") == n, err
+	})
+}
+
+// awaitUntil polls done every 50 ms and fails the test if it is not true
+// within 30 s, with the last error done gave.
+func awaitUntil(tb testing.TB, what string, done func() (bool, error)) {
+	tb.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		info, err := c.Info(context.Background(), "replication").Result()
-		if err == nil && strings.Count(info, "state=online") == n {
+		ok, err := done()
+		if ok {
 			return
 		}
 		if time.Now().After(deadline) {
-			tb.Fatalf("redistest: the master at %s has not %d replicas online after 30 s: %v", addr, n, err)
+			tb.Fatalf("redistest: waited 30 s for %s: %v", what, err)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
