@@ -126,10 +126,9 @@ func (e *Env) awaitStatus(ctx context.Context, buyer *client.User, id, want stri
 	}
 }
 
-// holdPoll is how often a buyer's lapsing holds are looked at: a hold ends
-// within about a second of its expiresAt (the expiration service's check
-// interval), so a finer poll would add load without adding precision.
-// maxHoldPollers bounds the buyers looked at in parallel.
+// holdPoll is how often a lapsing hold is looked at, so the lapse figures
+// have that resolution. maxHoldPollers bounds the holds looked at in
+// parallel.
 const (
 	holdPoll       = 100 * time.Millisecond
 	maxHoldPollers = 8
@@ -142,10 +141,12 @@ type hold struct {
 	phase int // the recorder's phase that made it, where its lag belongs
 }
 
-// holdTracker watches every hold with one loop: each poll asks each buyer
-// with a hold past its expiresAt for their orders (GET /api/orders), so a
-// hundred holds lapsing at once cost a request per buyer, not per hold,
-// and none waits for another to be seen first.
+// holdTracker watches every hold with one loop: each poll looks at each
+// hold past its expiresAt (GET /api/orders/:id), so none waits for another
+// to be seen first. A buyer's whole list (GET /api/orders) would be one
+// request for several holds, but it costs the orders service a search by
+// user, which the local store answers by reading every order: polled ten
+// times a second, that search was what the other requests queued behind.
 type holdTracker struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
@@ -187,57 +188,49 @@ func (e *Env) watchHolds() {
 		case <-t.C:
 		}
 		now := time.Now()
-		due := map[*client.User][]hold{}
+		var due []hold
 		h.mu.Lock()
 		for _, x := range h.pending {
 			if !now.Before(x.order.ExpiresAt) {
-				due[x.buyer] = append(due[x.buyer], x)
+				due = append(due, x)
 			}
 		}
 		h.mu.Unlock()
 		sem := make(chan struct{}, maxHoldPollers)
 		var wg sync.WaitGroup
-		for buyer, holds := range due {
+		for _, x := range due {
 			sem <- struct{}{}
 			wg.Go(func() {
 				defer func() { <-sem }()
-				e.lookAtHolds(buyer, holds)
+				e.lookAtHold(x)
 			})
 		}
 		wg.Wait()
 	}
 }
 
-// lookAtHolds asks one buyer's orders and settles the holds it can.
-func (e *Env) lookAtHolds(buyer *client.User, holds []hold) {
+// lookAtHold reads one hold's order and settles the hold if it can.
+func (e *Env) lookAtHold(x hold) {
 	h := &e.holds
-	orders, err := buyer.ListOrders(h.ctx)
+	o, err := x.buyer.GetOrder(h.ctx, x.order.ID)
 	seen := time.Now()
-	status := map[string]string{}
-	if err == nil {
-		for _, o := range orders {
-			status[o.ID] = o.Status
-		}
-	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for _, x := range holds {
-		switch st := status[x.order.ID]; {
-		case err != nil:
-			// Asked again at the next poll, unless it is overdue below.
-		case st == client.StatusCancelled:
-			e.Rec.LagIn(x.phase, LagExpired, seen.Sub(x.order.ExpiresAt))
-			delete(h.pending, x.order.ID)
-			continue
-		case st == client.StatusComplete:
-			e.Ledger.Problem(fmt.Sprintf("order %s that nobody paid for is complete", x.order.ID))
-			delete(h.pending, x.order.ID)
-			continue
-		}
-		if seen.After(x.order.ExpiresAt.Add(e.EventTimeout)) {
-			e.Ledger.Fail(fmt.Sprintf("hold of order %s still not lapsed %s after its expiresAt", x.order.ID, e.EventTimeout))
-			delete(h.pending, x.order.ID)
-		}
+	switch {
+	case err != nil:
+		// Asked again at the next poll, unless it is overdue below.
+	case o.Status == client.StatusCancelled:
+		e.Rec.LagIn(x.phase, LagExpired, seen.Sub(x.order.ExpiresAt))
+		delete(h.pending, x.order.ID)
+		return
+	case o.Status == client.StatusComplete:
+		e.Ledger.Problem(fmt.Sprintf("order %s that nobody paid for is complete", x.order.ID))
+		delete(h.pending, x.order.ID)
+		return
+	}
+	if seen.After(x.order.ExpiresAt.Add(e.EventTimeout)) {
+		e.Ledger.Fail(fmt.Sprintf("hold of order %s still not lapsed %s after its expiresAt", x.order.ID, e.EventTimeout))
+		delete(h.pending, x.order.ID)
 	}
 }
 
