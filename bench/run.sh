@@ -200,7 +200,7 @@ idle_store=${idle_store:-?}
   echo "| fleet | \`bin/local up --ephemeral --no-client\`: every service, FerretDB (SQLite, with the \`_id\` index in use: infra/local/cmd/ferretpatch), the event bus (\`$bus\`: $([[ $bus == stan ]] && echo "NATS Streaming" || echo "NATS JetStream")), Redis and stripe-mock as its own process on this machine; hold window ${hold} s |"
   echo
   echo "Figures are what this machine measured in one run, not promises: the load generator shares the machine's CPUs with the whole fleet."
-  echo "Every request goes through nginx. Latencies are per request, client-side, nearest-rank percentiles. Event lags are measured through the API by polling (25 ms in purchase; 100 ms for lapsing holds, each read by its own `GET /api/orders/:id`, and in the rush), so each is an upper bound with that resolution."
+  echo "Every request goes through nginx. Latencies are per request, client-side, nearest-rank percentiles. Event lags are measured through the API by polling (25 ms in purchase; 100 ms for lapsing holds, each read by its own \`GET /api/orders/:id\`, and in the rush), so each is an upper bound with that resolution."
   echo
   echo "## Against the targets"
   echo
