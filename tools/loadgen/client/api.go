@@ -17,7 +17,6 @@ const (
 	EPGetTicket    = "GET /api/tickets/:id"
 	EPUpdateTicket = "PUT /api/tickets/:id"
 	EPCreateOrder  = "POST /api/orders"
-	EPListOrders   = "GET /api/orders"
 	EPGetOrder     = "GET /api/orders/:id"
 	EPCancelOrder  = "DELETE /api/orders/:id"
 	EPPay          = "POST /api/payments"
@@ -188,16 +187,6 @@ func (u *User) GetOrder(ctx context.Context, id string) (Order, error) {
 		err = res.Decode(&o)
 	}
 	return o, err
-}
-
-// ListOrders returns the user's orders.
-func (u *User) ListOrders(ctx context.Context) ([]Order, error) {
-	var os []Order
-	res, err := u.c.Do(ctx, EPListOrders, http.MethodGet, u.c.urls.Orders+"/api/orders", u.cookie, nil, http.StatusOK)
-	if err == nil {
-		err = res.Decode(&os)
-	}
-	return os, err
 }
 
 // CancelOrder cancels one of the user's orders.
