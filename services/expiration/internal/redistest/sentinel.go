@@ -15,6 +15,8 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // SentinelMaster is the name the Sentinel of Sentinel knows its Redis by.
@@ -78,12 +80,13 @@ func sentinel(tb testing.TB, replicas int) (asynq.RedisFailoverClientOpt, []Repl
 	addr := "127.0.0.1:" + strconv.Itoa(sentinelPort)
 	sc := redis.NewSentinelClient(&redis.Options{Addr: addr})
 	defer sc.Close()
-	awaitUntil(tb, "the Sentinel at "+addr+" to name its Redis", func() (bool, error) {
+	require.EventuallyWithT(tb, func(c *assert.CollectT) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		master, err := sc.GetMasterAddrByName(ctx, SentinelMaster).Result()
-		return err == nil && len(master) == 2 && master[1] == strconv.Itoa(redisPort), err
-	})
+		require.NoError(c, err)
+		assert.Equal(c, []string{"127.0.0.1", strconv.Itoa(redisPort)}, master)
+	}, setUpWait, setUpPoll, "redistest: the Sentinel at %s did not name its Redis", addr)
 	return asynq.RedisFailoverClientOpt{MasterName: SentinelMaster, SentinelAddrs: []string{addr}}, started
 }
 
@@ -94,30 +97,21 @@ func awaitReplicas(tb testing.TB, addr string, n int) {
 	if n == 0 {
 		return
 	}
-	c := redis.NewClient(&redis.Options{Addr: addr})
-	defer c.Close()
-	awaitUntil(tb, fmt.Sprintf("the master at %s to have %d replicas online", addr, n), func() (bool, error) {
-		info, err := c.Info(context.Background(), "replication").Result()
-		return err == nil && strings.Count(info, "state=online") == n, err
-	})
+	master := redis.NewClient(&redis.Options{Addr: addr})
+	defer master.Close()
+	require.EventuallyWithT(tb, func(c *assert.CollectT) {
+		info, err := master.Info(context.Background(), "replication").Result()
+		require.NoError(c, err)
+		assert.Equal(c, n, strings.Count(info, "state=online"), "replicas online")
+	}, setUpWait, setUpPoll, "redistest: the master at %s has not %d replicas online", addr, n)
 }
 
-// awaitUntil polls done every 50 ms and fails the test if it is not true
-// within 30 s, with the last error done gave.
-func awaitUntil(tb testing.TB, what string, done func() (bool, error)) {
-	tb.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		ok, err := done()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			tb.Fatalf("redistest: waited 30 s for %s: %v", what, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
+// setUpWait bounds each wait of the set-up (Redis and its Sentinel come up
+// in well under a second here), polled every setUpPoll.
+const (
+	setUpWait = 30 * time.Second
+	setUpPoll = 50 * time.Millisecond
+)
 
 // start runs a process for the rest of the test.
 func start(tb testing.TB, path string, args ...string) *os.Process {
