@@ -6,6 +6,8 @@
 # the JSON and SVG chart of each run). The runs, in order, on one fleet:
 #
 #   small  the store listed up to 100 tickets; browse, then purchase
+#   flows  purchase alone at 2, 4, 8 and 16 flows, one run each, with the
+#          machine's CPU use: where the fleet's capacity on this machine ends
 #   rush   5,000 buyers arriving within 1 s for 500 tickets
 #   storm  10,000 edit sequences in flight at once, then purchase at once,
 #          while the fleet still works through the storm's events
@@ -21,7 +23,7 @@
 # BENCH_HOLD_SECONDS (10), BENCH_SMALL_STORE (100), BENCH_LARGE_STORE
 # (100000), BENCH_RUSH_BUYERS (5000), BENCH_RUSH_TICKETS (500),
 # BENCH_RUSH_LAPSE (20, percent), BENCH_EDITS (10000), BENCH_IDLE_SECONDS
-# (60), BENCH_SETTLE (300s: how long each run's checks wait for the state to
+# (60), BENCH_FLOWS ("2 4 8 16"), BENCH_SETTLE (300s: how long each run's checks wait for the state to
 # converge), BENCH_OUT (bench/results), BENCH_NAME (the UTC date, with
 # -jetstream added on that bus), BUS (stan, or jetstream: the event bus the
 # fleet runs, bin/local up --bus).
@@ -40,6 +42,7 @@ rush_tickets=${BENCH_RUSH_TICKETS:-500}
 rush_lapse=${BENCH_RUSH_LAPSE:-20}
 edits=${BENCH_EDITS:-10000}
 idle=${BENCH_IDLE_SECONDS:-60}
+read -r -a flows <<<"${BENCH_FLOWS:-2 4 8 16}"
 settle=${BENCH_SETTLE:-300s}
 out=${BENCH_OUT:-bench/results}
 bus=${BUS:-stan}
@@ -119,6 +122,16 @@ cpu() {
   done | sort -k2 -nr >"$file"
 }
 
+# busy SECONDS: how much of all the machine's CPUs was in use over SECONDS,
+# in percent (100 % is every CPU busy), from /proc/stat.
+busy() {
+  local a b
+  a=$(awk '/^cpu / {print $2+$3+$4+$5+$6+$7+$8+$9, $5+$6}' /proc/stat)
+  sleep "$1"
+  b=$(awk '/^cpu / {print $2+$3+$4+$5+$6+$7+$8+$9, $5+$6}' /proc/stat)
+  echo "$a $b" | awk '{printf "%.0f\n", 100 * (($3 - $1) - ($4 - $2)) / ($3 - $1)}'
+}
+
 # During the storm: which process uses the CPU (over 5 s, 5 s in), and,
 # where perf is installed, where FerretDB spends it.
 profile() {
@@ -131,6 +144,21 @@ profile() {
 
 run small -scenarios browse,purchase -seed-tickets "$small" -seed-total -browse-seed 0 \
   -duration "$duration" -concurrency "$concurrency"
+# The same purchase at growing numbers of flows. Each flow asks for its next
+# step as soon as the last is answered, so past the fleet's capacity more
+# flows only lengthen every queue: the CPU figures (10 s, 10 s in, so inside
+# the load when BENCH_DURATION is the default 30 s) show where that is.
+for f in "${flows[@]}"; do
+  (
+    sleep 10
+    busy 10 >"$work/busy-flows$f.txt" &
+    cpu 10 "$work/cpu-flows$f.txt"
+    wait
+  ) &
+  sampler=$!
+  run "flows$f" -scenarios purchase -duration "$duration" -concurrency "$f"
+  wait "$sampler" || true
+done
 run rush -scenarios rush -rush-buyers "$rush_buyers" -rush-tickets "$rush_tickets" -rush-lapse "$rush_lapse"
 # Each of the storm's sequences holds a connection through nginx, which
 # bin/local sizes for 10,000 clients at once.
@@ -235,6 +263,23 @@ idle_store=${idle_store:-?}
   echo "The store was listed up to $small tickets through the API (phase \`seed\`), then browse and purchase ran $duration each with $concurrency flows in flight (browse: \`GET /api/tickets?limit=100\`, then one ticket; purchase leaves every 5th order unpaid to lapse)."
   echo "Chart: [$name-small.svg]($name-small.svg); all figures: [$name-small.json]($name-small.json)."
   cat "$work/small.md"
+  echo
+  echo "## Purchase at growing numbers of flows"
+  echo
+  echo "Purchase alone, $duration per run, on the store the small-store run left; each flow asks for its next step as soon as the last is answered, so the fleet always has work while any flow waits. CPU over 10 s, 10 s into each run: the machine's ($(nproc) CPUs; 100 % is all of them busy) and FerretDB's (100 % is one core)."
+  echo "Where throughput stops growing the fleet is at its capacity on this machine: from there, each flow added is one more request in the queues, and every lag below (each is at least one request's round trip) grows with it."
+  echo
+  echo "| flows | purchase req/s | machine busy | FerretDB CPU | \`POST /api/orders\` p50 | ticket created → orderable p99 | payment → order complete p99 | unpaid hold cancelled p99 |"
+  echo "|--:|--:|--:|--:|--:|--:|--:|--:|"
+  for f in "${flows[@]}"; do
+    printf '| %s | %s | %s %% | %s %% | %s ms | %s ms | %s ms | %s ms |\n' "$f" "$(rate "flows$f" purchase)" \
+      "$(cat "$work/busy-flows$f.txt" 2>/dev/null || echo '?')" "$(awk '$1 == "mongo" {print $2}' "$work/cpu-flows$f.txt" 2>/dev/null)" \
+      "$(lat "flows$f" purchase 'POST /api/orders' p50)" \
+      "$(lag "flows$f" purchase 'ticket created → orderable' p99)" "$(lag "flows$f" purchase 'payment → order complete' p99)" \
+      "$(lag "flows$f" purchase 'expiresAt → order cancelled' p99)"
+  done
+  echo
+  echo "Every figure of each run: \`$name-flows<N>.json\`."
   echo
   echo "## Rush: $rush_buyers buyers arriving within 1 s for $rush_tickets tickets"
   echo
