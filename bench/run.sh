@@ -6,11 +6,14 @@
 # the JSON and SVG chart of each run). The runs, in order, on one fleet:
 #
 #   small  the store listed up to 100 tickets; browse, then purchase
-#   flows  purchase alone at 2, 4, 8 and 16 flows, one run each, with the
-#          machine's CPU use: where the fleet's capacity on this machine ends
 #   rush   5,000 buyers arriving within 1 s for 500 tickets
 #   storm  10,000 edit sequences in flight at once, then purchase at once,
 #          while the fleet still works through the storm's events
+#   flows  purchase alone at 2, 4, 8 and 16 flows, one run each, with the
+#          machine's CPU use: where the fleet's capacity on this machine ends
+#          (after the storm, whose agreement figure has the resolution of
+#          one read of the whole replica, so the tickets these runs list
+#          would coarsen it)
 #   large  the store listed up to 100,000 tickets; browse, then purchase
 #   idle   FerretDB's CPU over 60 s with nothing to do, 100,000 tickets stored
 #
@@ -144,6 +147,17 @@ profile() {
 
 run small -scenarios browse,purchase -seed-tickets "$small" -seed-total -browse-seed 0 \
   -duration "$duration" -concurrency "$concurrency"
+run rush -scenarios rush -rush-buyers "$rush_buyers" -rush-tickets "$rush_tickets" -rush-lapse "$rush_lapse"
+# Each of the storm's sequences holds a connection through nginx, which
+# bin/local sizes for 10,000 clients at once.
+(
+  # Starts with the storm's first request (its sign-up is the only set-up).
+  profile
+) &
+profiler=$!
+run storm -scenarios edits,purchase -edits "$edits" -duration "$duration" -concurrency "$concurrency" \
+  -request-timeout 10m -event-timeout 10m
+wait "$profiler" || true
 # The same purchase at growing numbers of flows. Each flow asks for its next
 # step as soon as the last is answered, so past the fleet's capacity more
 # flows only lengthen every queue: the CPU figures (10 s, 10 s in, so inside
@@ -159,17 +173,6 @@ for f in "${flows[@]}"; do
   run "flows$f" -scenarios purchase -duration "$duration" -concurrency "$f"
   wait "$sampler" || true
 done
-run rush -scenarios rush -rush-buyers "$rush_buyers" -rush-tickets "$rush_tickets" -rush-lapse "$rush_lapse"
-# Each of the storm's sequences holds a connection through nginx, which
-# bin/local sizes for 10,000 clients at once.
-(
-  # Starts with the storm's first request (its sign-up is the only set-up).
-  profile
-) &
-profiler=$!
-run storm -scenarios edits,purchase -edits "$edits" -duration "$duration" -concurrency "$concurrency" \
-  -request-timeout 10m -event-timeout 10m
-wait "$profiler" || true
 run large -scenarios browse,purchase -seed-tickets "$large" -seed-total -seed-concurrency 16 -browse-seed 0 \
   -duration "$duration" -concurrency "$concurrency"
 echo "bench: FerretDB's CPU with nothing to do, over ${idle}s"
@@ -264,23 +267,6 @@ idle_store=${idle_store:-?}
   echo "Chart: [$name-small.svg]($name-small.svg); all figures: [$name-small.json]($name-small.json)."
   cat "$work/small.md"
   echo
-  echo "## Purchase at growing numbers of flows"
-  echo
-  echo "Purchase alone, $duration per run, on the store the small-store run left; each flow asks for its next step as soon as the last is answered, so the fleet always has work while any flow waits. CPU over 10 s, 10 s into each run: the machine's ($(nproc) CPUs; 100 % is all of them busy) and FerretDB's (100 % is one core)."
-  echo "Where throughput stops growing the fleet is at its capacity on this machine: from there, each flow added is one more request in the queues, and every lag below (each is at least one request's round trip) grows with it."
-  echo
-  echo "| flows | purchase req/s | machine busy | FerretDB CPU | \`POST /api/orders\` p50 | ticket created → orderable p99 | payment → order complete p99 | unpaid hold cancelled p99 |"
-  echo "|--:|--:|--:|--:|--:|--:|--:|--:|"
-  for f in "${flows[@]}"; do
-    printf '| %s | %s | %s %% | %s %% | %s ms | %s ms | %s ms | %s ms |\n' "$f" "$(rate "flows$f" purchase)" \
-      "$(cat "$work/busy-flows$f.txt" 2>/dev/null || echo '?')" "$(awk '$1 == "mongo" {print $2}' "$work/cpu-flows$f.txt" 2>/dev/null)" \
-      "$(lat "flows$f" purchase 'POST /api/orders' p50)" \
-      "$(lag "flows$f" purchase 'ticket created → orderable' p99)" "$(lag "flows$f" purchase 'payment → order complete' p99)" \
-      "$(lag "flows$f" purchase 'expiresAt → order cancelled' p99)"
-  done
-  echo
-  echo "Every figure of each run: \`$name-flows<N>.json\`."
-  echo
   echo "## Rush: $rush_buyers buyers arriving within 1 s for $rush_tickets tickets"
   echo
   echo "Set-up, outside the rush's figures (phase \`rush set-up\`): sellers list $rush_tickets tickets and $rush_buyers buyers sign up, 8 at a time."
@@ -314,6 +300,23 @@ idle_store=${idle_store:-?}
       grep -E '^ +[0-9.]+%.*(FerretDB|sqlite)' | awk 'NR <= 14 {printf "%7s  %s\n", $1, $4}' || true
     echo '```'
   fi
+  echo
+  echo "## Purchase at growing numbers of flows"
+  echo
+  echo "Purchase alone, $duration per run, on the store the storm left; each flow asks for its next step as soon as the last is answered, so the fleet always has work while any flow waits. CPU over 10 s, 10 s into each run: the machine's ($(nproc) CPUs; 100 % is all of them busy) and FerretDB's (100 % is one core)."
+  echo "Where throughput stops growing the fleet is at its capacity on this machine: from there, each flow added is one more request in the queues, and every lag below (each is at least one request's round trip) grows with it."
+  echo
+  echo "| flows | purchase req/s | machine busy | FerretDB CPU | \`POST /api/orders\` p50 | ticket created → orderable p99 | payment → order complete p99 | unpaid hold cancelled p99 |"
+  echo "|--:|--:|--:|--:|--:|--:|--:|--:|"
+  for f in "${flows[@]}"; do
+    printf '| %s | %s | %s %% | %s %% | %s ms | %s ms | %s ms | %s ms |\n' "$f" "$(rate "flows$f" purchase)" \
+      "$(cat "$work/busy-flows$f.txt" 2>/dev/null || echo '?')" "$(awk '$1 == "mongo" {print $2}' "$work/cpu-flows$f.txt" 2>/dev/null)" \
+      "$(lat "flows$f" purchase 'POST /api/orders' p50)" \
+      "$(lag "flows$f" purchase 'ticket created → orderable' p99)" "$(lag "flows$f" purchase 'payment → order complete' p99)" \
+      "$(lag "flows$f" purchase 'expiresAt → order cancelled' p99)"
+  done
+  echo
+  echo "Every figure of each run: \`$name-flows<N>.json\`."
   echo
   echo "## Large store: browse and purchase at $stored_large tickets"
   echo
