@@ -26,8 +26,8 @@
 # BENCH_HOLD_SECONDS (10), BENCH_SMALL_STORE (100), BENCH_LARGE_STORE
 # (100000), BENCH_RUSH_BUYERS (5000), BENCH_RUSH_TICKETS (500),
 # BENCH_RUSH_LAPSE (20, percent), BENCH_EDITS (10000), BENCH_IDLE_SECONDS
-# (60), BENCH_FLOWS ("2 4 8 16"), BENCH_SETTLE (300s: how long each run's checks wait for the state to
-# converge), BENCH_OUT (bench/results), BENCH_NAME (the UTC date, with
+# (60), BENCH_FLOWS ("2 4 8 16"), BENCH_SETTLE (300s: how long each run's
+# checks wait for the state to converge), BENCH_OUT (bench/results), BENCH_NAME (the UTC date, with
 # -jetstream added on that bus), BUS (stan, or jetstream: the event bus the
 # fleet runs, bin/local up --bus).
 set -euo pipefail
@@ -108,31 +108,29 @@ run() {
 }
 
 # cpu SECONDS FILE: each fleet process's CPU over SECONDS, from /proc (100 %
-# is one core), busiest first.
+# is one core), busiest first, then a last line "machine" with the busy time
+# of all the machine's CPUs in the same unit (every process, the load
+# generator's and other work's included).
 cpu() {
-  local secs=$1 file=$2 pids=() names=() t0=() t1=() hz
+  local secs=$1 file=$2 pids=() names=() t0=() t1=() m0 m1 hz
   for f in "$LOCAL_DATA_DIR"/pids/*.pid; do
     pids+=("$(<"$f")")
     names+=("$(basename "$f" .pid)")
   done
   ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+  # Busy ticks of all CPUs: user through steal, less idle and iowait.
+  machine() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
   for p in "${pids[@]}"; do t0+=("$(ticks "$p")"); done
+  m0=$(machine)
   sleep "$secs"
   for p in "${pids[@]}"; do t1+=("$(ticks "$p")"); done
+  m1=$(machine)
   hz=$(getconf CLK_TCK)
-  for i in "${!pids[@]}"; do
-    awk -v n="${names[$i]}" -v d=$((${t1[$i]} - ${t0[$i]})) -v hz="$hz" -v s="$secs" 'BEGIN {printf "%s %.1f\n", n, d * 100 / hz / s}'
-  done | sort -k2 -nr >"$file"
-}
-
-# busy SECONDS: how much of all the machine's CPUs was in use over SECONDS,
-# in percent (100 % is every CPU busy), from /proc/stat.
-busy() {
-  local a b
-  a=$(awk '/^cpu / {print $2+$3+$4+$5+$6+$7+$8+$9, $5+$6}' /proc/stat)
-  sleep "$1"
-  b=$(awk '/^cpu / {print $2+$3+$4+$5+$6+$7+$8+$9, $5+$6}' /proc/stat)
-  echo "$a $b" | awk '{printf "%.0f\n", 100 * (($3 - $1) - ($4 - $2)) / ($3 - $1)}'
+  percent() { awk -v n="$1" -v d="$2" -v hz="$hz" -v s="$secs" 'BEGIN {printf "%s %.1f\n", n, d * 100 / hz / s}'; }
+  {
+    for i in "${!pids[@]}"; do percent "${names[$i]}" $((${t1[$i]} - ${t0[$i]})); done | sort -k2 -nr
+    percent machine $((m1 - m0))
+  } >"$file"
 }
 
 # During the storm: which process uses the CPU (over 5 s, 5 s in), and,
@@ -165,9 +163,7 @@ wait "$profiler" || true
 for f in "${flows[@]}"; do
   (
     sleep 10
-    busy 10 >"$work/busy-flows$f.txt" &
     cpu 10 "$work/cpu-flows$f.txt"
-    wait
   ) &
   sampler=$!
   run "flows$f" -scenarios purchase -duration "$duration" -concurrency "$f"
@@ -207,6 +203,11 @@ answers() { # RUN transport|5xx
 met() { awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN { if (v !~ /^[0-9.]+$/) { print "no"; exit } ok = (op == "<") ? v + 0 < t + 0 : (op == ">=") ? v + 0 >= t + 0 : v + 0 == t + 0; print ok ? "yes" : "no" }'; }
 row() { # WHAT TARGET-TEXT VALUE OP TARGET [UNIT]
   printf '| %s | %s | %s%s | %s |\n' "$1" "$2" "$3" "${6:-}" "$(met "$3" "$4" "$5")"
+}
+
+# cpu_rows FILE: a cpu() file as table rows.
+cpu_rows() {
+  awk '{n = ($1 == "mongo") ? "mongo (FerretDB)" : ($1 == "machine") ? "all CPUs (every process)" : $1; printf "| %s | %s |\n", n, $2}' "$1" 2>/dev/null || true
 }
 
 report=$out/$name.md
@@ -290,7 +291,7 @@ idle_store=${idle_store:-?}
   echo
   echo "| process | CPU % |"
   echo "|---|--:|"
-  awk '{printf "| %s | %s |\n", $1, $2}' "$work/cpu.txt" 2>/dev/null || true
+  cpu_rows "$work/cpu.txt"
   if [[ -s $work/perf.data ]]; then
     echo
     echo "FerretDB's CPU by function over the 10 s after that (\`perf record -g\`, inclusive share of its samples, FerretDB and SQLite frames):"
@@ -303,14 +304,14 @@ idle_store=${idle_store:-?}
   echo
   echo "## Purchase at growing numbers of flows"
   echo
-  echo "Purchase alone, $duration per run, on the store the storm left; each flow asks for its next step as soon as the last is answered, so the fleet always has work while any flow waits. CPU over 10 s, 10 s into each run: the machine's ($(nproc) CPUs; 100 % is all of them busy) and FerretDB's (100 % is one core)."
+  echo "Purchase alone, $duration per run, on the store the storm left; each flow asks for its next step as soon as the last is answered, so the fleet always has work while any flow waits. CPU over 10 s, 10 s into each run (100 % is one core): all of the machine's $(nproc) CPUs, and FerretDB's."
   echo "Where throughput stops growing the fleet is at its capacity on this machine: from there, each flow added is one more request in the queues, and every lag below (each is at least one request's round trip) grows with it."
   echo
-  echo "| flows | purchase req/s | machine busy | FerretDB CPU | \`POST /api/orders\` p50 | ticket created → orderable p99 | payment → order complete p99 | unpaid hold cancelled p99 |"
+  echo "| flows | purchase req/s | machine CPU | FerretDB CPU | \`POST /api/orders\` p50 | ticket created → orderable p99 | payment → order complete p99 | unpaid hold cancelled p99 |"
   echo "|--:|--:|--:|--:|--:|--:|--:|--:|"
   for f in "${flows[@]}"; do
     printf '| %s | %s | %s %% | %s %% | %s ms | %s ms | %s ms | %s ms |\n' "$f" "$(rate "flows$f" purchase)" \
-      "$(cat "$work/busy-flows$f.txt" 2>/dev/null || echo '?')" "$(awk '$1 == "mongo" {print $2}' "$work/cpu-flows$f.txt" 2>/dev/null)" \
+      "$(awk '$1 == "machine" {print $2}' "$work/cpu-flows$f.txt" 2>/dev/null)" "$(awk '$1 == "mongo" {print $2}' "$work/cpu-flows$f.txt" 2>/dev/null)" \
       "$(lat "flows$f" purchase 'POST /api/orders' p50)" \
       "$(lag "flows$f" purchase 'ticket created → orderable' p99)" "$(lag "flows$f" purchase 'payment → order complete' p99)" \
       "$(lag "flows$f" purchase 'expiresAt → order cancelled' p99)"
@@ -330,7 +331,7 @@ idle_store=${idle_store:-?}
   echo
   echo "| process | CPU % |"
   echo "|---|--:|"
-  awk '{printf "| %s | %s |\n", ($1 == "mongo" ? "mongo (FerretDB)" : $1), $2}' "$work/idle.txt" 2>/dev/null || true
+  cpu_rows "$work/idle.txt"
   echo
   echo "## Hot paths (\`go test -bench . -benchmem ./tests/bench\`)"
   echo
